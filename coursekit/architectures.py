@@ -1,0 +1,116 @@
+"""The networks of the Animals task, as plain functional Keras models.
+
+Every classifier here ends in a ``Dense`` layer named ``logits`` followed by a
+``softmax`` ``Activation`` named ``probabilities``: the saved ``.h5`` is an ordinary
+functional model, and attacks and losses can reach the logits (see ``logits_model``).
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+LOGITS = "logits"
+PROBABILITIES = "probabilities"
+
+
+def check_activation(name):
+    """Raise a clear ``ValueError`` unless Keras knows the activation ``name``."""
+    try:
+        keras.activations.get(name)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"unknown activation_func {name!r}: use a Keras activation name such as "
+                         "'relu', 'elu', 'leaky_relu', 'gelu', 'swish', 'tanh' or 'sigmoid'") from exc
+
+
+def _classifier_head(x, num_classes):
+    logits = layers.Dense(num_classes, name=LOGITS)(x)
+    return logits, layers.Activation("softmax", name=PROBABILITIES, dtype="float32")(logits)
+
+
+def default_cnn(width=32, height=32, depth=3, num_classes=10, activation="relu", name="default_cnn"):
+    """The template's baseline: conv32, conv32, avg-pool, conv64, conv64, avg-pool, flatten, dense.
+
+    106,538 parameters for 32x32x3 inputs and 10 classes, as the template's summary shows.
+    """
+    inputs = keras.Input((height, width, depth), name="image")
+    x = inputs
+    for filters in (32, 64):
+        x = layers.Conv2D(filters, 3, padding="same", activation=activation)(x)
+        x = layers.Conv2D(filters, 3, padding="same", activation=activation)(x)
+        x = layers.AveragePooling2D(pool_size=2)(x)
+    x = layers.Flatten()(x)
+    _, probs = _classifier_head(x, num_classes)
+    return keras.Model(inputs, probs, name=name)
+
+
+def residual_block(x, filters, index, activation="relu", batch_norm=True, use_skip=True, drop_rate=0.0):
+    """[conv3x3, BN, act, conv3x3, BN, (+ skip), act, avg-pool 2x2/2 'same', dropout].
+
+    The skip is added to the second BN's output (a 1x1 projection matches channels
+    when they differ). Each block halves the spatial size.
+    """
+    p = f"block{index}_"
+    shortcut = x
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=p + "conv1")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=p + "bn1")(x)
+    x = layers.Activation(activation, name=p + "act1")(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=not batch_norm, name=p + "conv2")(x)
+    if batch_norm:
+        x = layers.BatchNormalization(name=p + "bn2")(x)
+    if use_skip:
+        if shortcut.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, padding="same", name=p + "projection")(shortcut)
+        x = layers.Add(name=p + "skip")([x, shortcut])
+    x = layers.Activation(activation, name=p + "act2")(x)
+    x = layers.AveragePooling2D(pool_size=2, strides=2, padding="same", name=p + "pool")(x)
+    if drop_rate > 0:
+        x = layers.Dropout(drop_rate, name=p + "dropout")(x)
+    return x
+
+
+def residual_cnn(width=32, height=32, depth=3, num_blocks=2, feature_maps=32, num_classes=4, drop_rate=0.2,
+                 batch_norm=True, activation="relu", use_skip=True, name="your_model"):
+    """``num_blocks`` residual blocks, feature maps doubling from ``feature_maps``, then a linear layer."""
+    inputs = keras.Input((height, width, depth), name="image")
+    x = inputs
+    for i in range(num_blocks):
+        x = residual_block(x, feature_maps * 2 ** i, i + 1, activation, bool(batch_norm), use_skip, drop_rate)
+    x = layers.Flatten(name="flatten")(x)
+    _, probs = _classifier_head(x, num_classes)
+    return keras.Model(inputs, probs, name=name)
+
+
+def logits_model(model: keras.Model) -> keras.Model:
+    """A model sharing ``model``'s weights that outputs class scores before the softmax.
+
+    Works for this project's models (a layer named ``logits``), for models whose last layer
+    is a softmax ``Activation``, and for models ending in ``Dense(..., activation='softmax')``
+    (the template's habit), whose logits are recomputed from the same kernel and bias.
+    A model that already outputs logits is returned as is.
+    """
+    names = {layer.name for layer in model.layers}
+    if LOGITS in names:
+        return keras.Model(model.inputs, model.get_layer(LOGITS).output, name=model.name + "_logits")
+    last = model.layers[-1]
+    act = getattr(last, "activation", None)
+    if act is not None and getattr(act, "__name__", "") == "softmax":
+        if isinstance(last, layers.Activation):
+            return keras.Model(model.inputs, last.input, name=model.name + "_logits")
+        if isinstance(last, layers.Dense):
+            pre = keras.Model(model.inputs, last.input)
+            return _DenseLogits(pre, last)
+    return model
+
+
+class _DenseLogits(keras.Model):
+    """Logits of a model whose last layer is ``Dense(activation='softmax')``, sharing its weights."""
+
+    def __init__(self, features, dense):
+        super().__init__(name="dense_logits")
+        self.features, self.dense = features, dense
+
+    def call(self, x, training=False):
+        h = self.features(x, training=training)
+        out = keras.ops.matmul(h, self.dense.kernel)
+        return out + self.dense.bias if self.dense.use_bias else out

@@ -1,0 +1,55 @@
+"""``fit_classifier``: train a functional classifier with the configured step variants and callbacks."""
+from __future__ import annotations
+
+import keras
+
+from coursekit.augmentation import build_augmenter
+from coursekit.optimizers import get_optimizer
+from coursekit.pipelines import classification_dataset
+from coursekit.progress import keras_verbosity
+from coursekit.trainer import ClassifierTrainer
+
+
+def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
+                   optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
+                   sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
+                   callbacks=()):
+    """Train ``net`` in place and return the Keras ``History``.
+
+    ``patience`` enables early stopping on ``monitor`` with the best weights restored;
+    ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
+    when it ran all ``epochs``. Everything random is driven by ``seed``.
+    """
+    if int(epochs) < 1 or int(batch_size) < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
+    keras.utils.set_random_seed(seed)
+    train_ds = classification_dataset(x_train, y_train, num_classes, batch_size, shuffle=True, seed=seed)
+    valid_ds = None
+    if x_valid is not None:
+        valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256))
+    trainer = ClassifierTrainer(
+        net,
+        augmenter=build_augmenter(value_range, seed=seed) if augment else None,
+        mixup_alpha=mixup_alpha,
+        sam_rho=sam_rho,
+        adversarial=adversarial,
+        seed=seed,
+    )
+    trainer.compile(
+        optimizer=get_optimizer(optimizer, learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
+    )
+    callbacks = list(callbacks)
+    stopper = None
+    if patience is not None:
+        if valid_ds is None and monitor.startswith("val_"):
+            raise ValueError(f"early stopping on {monitor!r} needs validation data")
+        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(patience), restore_best_weights=True,
+                                                verbose=1 if verbose else 0)
+        callbacks.append(stopper)
+    history = trainer.fit(train_ds, validation_data=valid_ds, epochs=int(epochs), callbacks=callbacks,
+                          shuffle=False, verbose=keras_verbosity(verbose))  # the dataset shuffles itself
+    history.stopped_epoch = stopper.stopped_epoch + 1 if stopper is not None and stopper.stopped_epoch else None
+    history.trainer = trainer
+    return history

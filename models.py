@@ -1,0 +1,217 @@
+"""FIT3181 Assignment 1, Part 3: the template's ``models.py``, working on TensorFlow 2 / Keras 3.
+
+Use it exactly as the template notebook does::
+
+    sp = SimplePreprocessor(width=32, height=32)
+    data_manager = AnimalsDatasetManager([sp])
+    data_manager.load(label_folder_dict, verbose=100)
+    data_manager.process_data_label()
+    data_manager.train_valid_test_split()
+
+    network1 = DefaultModel(name='network1', num_classes=len(data_manager.classes),
+                            optimizer='sgd', batch_size=128, num_epochs=20, learning_rate=0.5)
+    network1.build_cnn()
+    network1.summary()
+    network1.fit(data_manager, batch_size=64, num_epochs=20)
+    network1.compute_accuracy(data_manager.X_test, data_manager.y_test)
+
+The machinery (data loading, architectures, training-step variants, attacks, plots,
+saving) lives in the ``coursekit`` package; this module keeps the familiar classes and
+re-exports the rest.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
+from coursekit.architectures import (check_activation, default_cnn, logits_model,  # noqa: F401
+                                     residual_block, residual_cnn)
+from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
+from coursekit.augmentation import build_augmenter  # noqa: F401
+from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict  # noqa: F401
+from coursekit.datasets.digits import render_digits_folder  # noqa: F401
+from coursekit.mixup import mix_batch, sample_mixup  # noqa: F401
+from coursekit.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
+from coursekit.plots import plot_adversarial, plot_comparison  # noqa: F401
+from coursekit import plots
+from coursekit.preprocessing import SimplePreprocessor  # noqa: F401
+from coursekit.saving import load_h5, save_h5
+from coursekit.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
+from coursekit.training import fit_classifier
+
+
+class DefaultModel:
+    """The template's baseline CNN and the train / evaluate / plot / save methods every model shares.
+
+    The positional parameters are the template's, in its order. Keyword-only extras:
+    ``patience`` (early stopping on ``monitor``; ``None`` = off, the template's
+    behaviour), ``mixup_alpha`` and ``sam_rho`` (0 = off), ``adversarial`` (an
+    ``AdversarialTraining`` for PGD adversarial training) and ``seed``.
+    """
+
+    def __init__(self, name='network1', width=32, height=32, depth=3, num_blocks=2, feature_maps=32,
+                 num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
+                 use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
+                 verbose=True, *, patience=None, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
+                 adversarial=None, seed=1234):
+        for key, value in (("width", width), ("height", height), ("depth", depth), ("num_blocks", num_blocks),
+                           ("feature_maps", feature_maps), ("batch_size", batch_size), ("num_epochs", num_epochs)):
+            if int(value) != value or value < 1:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+        if 2 ** num_blocks > min(width, height):
+            raise ValueError(f"num_blocks={num_blocks} halves a {width}x{height} image {num_blocks} times "
+                             f"(2**{num_blocks} = {2 ** num_blocks} > {min(width, height)}): use at most "
+                             f"{int(np.log2(min(width, height)))} blocks or larger images")
+        if int(num_classes) != num_classes or num_classes < 2:
+            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
+        if not 0 <= drop_rate < 1:
+            raise ValueError(f"drop_rate must be in [0, 1) (0 turns dropout off), got {drop_rate!r}")
+        if not learning_rate > 0:
+            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        if patience is not None and (int(patience) != patience or patience < 1):
+            raise ValueError(f"patience must be a positive integer or None, got {patience!r}")
+        if mixup_alpha < 0 or sam_rho < 0:
+            raise ValueError(f"mixup_alpha and sam_rho must be >= 0 (0 = off), got {mixup_alpha}, {sam_rho}")
+        check_activation(activation_func)
+        check_optimizer_name(optimizer)
+        self.name = name
+        self.width, self.height, self.depth = width, height, depth
+        self.num_blocks = num_blocks
+        self.feature_maps = feature_maps
+        self.num_classes = num_classes
+        self.drop_rate = drop_rate
+        self.batch_norm = batch_norm
+        self.is_augmentation = is_augmentation
+        self.activation_func = activation_func
+        self.use_skip = use_skip
+        self.optimizer = optimizer
+        self.batch_size = batch_size
+        self.num_epochs = num_epochs
+        self.learning_rate = learning_rate
+        self.verbose = verbose
+        self.patience = patience
+        self.monitor = monitor
+        self.mixup_alpha = mixup_alpha
+        self.sam_rho = sam_rho
+        self.adversarial = adversarial
+        self.seed = seed
+        self.value_range = AnimalsDatasetManager.value_range
+        self.model = None
+        self.history = None
+
+    # ------------------------------------------------------------ architecture
+    def build_cnn(self):
+        """Build the template's default network into ``self.model`` (106,538 parameters at 32x32x3, 10 classes)."""
+        import keras
+        keras.utils.set_random_seed(self.seed)
+        self.model = default_cnn(self.width, self.height, self.depth, self.num_classes, self.activation_func,
+                                 name=self.name)
+        return self.model
+
+    def summary(self):
+        """Print the network's layers and parameter counts."""
+        self._require_model().summary()
+
+    @property
+    def logits_model(self):
+        """The network up to its class scores (before the softmax), sharing its weights."""
+        return logits_model(self._require_model())
+
+    # ---------------------------------------------------------------- training
+    def fit(self, data_manager, batch_size=None, num_epochs=None):
+        """Train on ``data_manager``'s training split, validating on its validation split.
+
+        Augmentation, mixup, SAM, adversarial training and early stopping apply as
+        configured. The Keras ``History`` is kept in ``self.history``.
+        """
+        if self.model is None:
+            self.build_cnn()
+        batch_size = batch_size or self.batch_size
+        num_epochs = num_epochs or self.num_epochs
+        self.value_range = tuple(getattr(data_manager, "value_range", self.value_range))
+        if self.verbose:
+            print(f"Train on {len(data_manager.y_train)} samples, validate on {len(data_manager.y_valid)} samples")
+        adversarial = self.adversarial
+        if adversarial is not None and tuple(adversarial.value_range) != self.value_range:
+            adversarial = AdversarialTraining(adversarial.eps, adversarial.steps, adversarial.step_size,
+                                              self.value_range, adversarial.clean_weight)
+        self.history = fit_classifier(
+            self.model, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
+            num_classes=self.num_classes, batch_size=batch_size, epochs=num_epochs, optimizer=self.optimizer,
+            learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
+            mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
+            monitor=self.monitor, seed=self.seed, verbose=self.verbose)
+        return self.history
+
+    # -------------------------------------------------------------- evaluation
+    def predict_proba(self, X, batch_size=None):
+        """Class probabilities, one row per input."""
+        X = np.asarray(X, dtype=np.float32)
+        return self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
+
+    def predict(self, X, batch_size=None):
+        """Predicted class ids (int64), one per input."""
+        return np.argmax(self.predict_proba(X, batch_size), axis=1).astype(np.int64)
+
+    def compute_accuracy(self, X_test, y_test, batch_size=None):
+        """Accuracy (a float in [0, 1]) of the predictions on ``X_test`` against ``y_test``."""
+        y_test = np.asarray(y_test)
+        if len(y_test) != len(X_test):
+            raise ValueError(f"{len(X_test)} inputs but {len(y_test)} labels")
+        return float(np.mean(self.predict(X_test, batch_size) == y_test))
+
+    # ------------------------------------------------------------------- plots
+    def plot_progress(self, save_path=None):
+        """Learning curves (loss and accuracy, train and validation) of the last ``fit``."""
+        if self.history is None:
+            raise RuntimeError("nothing to plot yet: call fit(data_manager) first")
+        return plots.plot_progress(self.history, title=self.name, save_path=save_path)
+
+    def plot_prediction(self, X_test, y_test, classes, num=16, save_path=None):
+        """Random test images titled with their true and predicted classes."""
+        return plots.plot_prediction(X_test, np.asarray(y_test), self.predict(X_test), classes,
+                                     value_range=self.value_range, num=num, seed=self.seed, save_path=save_path)
+
+    # ------------------------------------------------------------------ saving
+    def save(self, path=None):
+        """Save the network as ``.h5`` (``saved_models/<name>.h5`` by default), atomically; returns the path."""
+        return save_h5(self._require_model(), path or self.name)
+
+    def load(self, path=None):
+        """Load an ``.h5`` network saved by ``save``; it can be evaluated, attacked or trained further."""
+        self.model = load_h5(path or self.name)
+        return self.model
+
+    def _require_model(self):
+        if self.model is None:
+            raise RuntimeError(f"{type(self).__name__} '{self.name}' has no network yet: call build_cnn() "
+                               "(or load(path)) first")
+        return self.model
+
+
+class YourModel(DefaultModel):
+    """Residual CNN of Questions 3.2-3.10: ``num_blocks`` blocks of
+    [conv, BN, act, conv, BN, (+ skip), act, avg-pool, dropout] and a linear classifier.
+
+    Early stopping is on by default (``patience=3`` on ``val_accuracy``, best weights
+    restored); ``patience=None`` turns it off.
+    """
+
+    def __init__(self, name='network1', width=32, height=32, depth=3, num_blocks=2, feature_maps=32,
+                 num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
+                 use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
+                 verbose=True, *, patience=3, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
+                 adversarial=None, seed=1234):
+        super().__init__(name, width, height, depth, num_blocks, feature_maps, num_classes, drop_rate, batch_norm,
+                         is_augmentation, activation_func, use_skip, optimizer, batch_size, num_epochs,
+                         learning_rate, verbose, patience=patience, monitor=monitor, mixup_alpha=mixup_alpha,
+                         sam_rho=sam_rho, adversarial=adversarial, seed=seed)
+
+    def build_cnn(self):
+        """Build the residual network described by this model's parameters into ``self.model``."""
+        import keras
+        keras.utils.set_random_seed(self.seed)
+        self.model = residual_cnn(self.width, self.height, self.depth, self.num_blocks, self.feature_maps,
+                                  self.num_classes, self.drop_rate, bool(self.batch_norm), self.activation_func,
+                                  self.use_skip, name=self.name)
+        return self.model
