@@ -1,0 +1,15 @@
+"""The assignments as runnable tasks: ``python -m assignment TASK`` (``--help`` lists them).
+
+Each task module is a short narrative over the ``coursekit`` library and ``models.py``;
+it defines ``HELP``, ``add_arguments(parser)`` and ``run(args)``.
+"""
+import importlib
+
+TASKS = {
+    "animals": "assignment.animals",
+}
+
+
+def load_task(name):
+    """Import the module that implements task ``name``."""
+    return importlib.import_module(TASKS[name])
