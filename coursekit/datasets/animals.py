@@ -117,11 +117,15 @@ class AnimalsDatasetManager:
         if not (0 < train_size < 1 and 0 < test_size < 1 and train_size + test_size < 1):
             raise ValueError(f"need 0 < train_size, test_size and train_size + test_size < 1; "
                              f"got train_size={train_size}, test_size={test_size}")
-        idx = np.arange(len(self.labels))
-        train_idx, rest_idx = train_test_split(idx, train_size=train_size, random_state=rand_seed,
+        n = len(self.labels)
+        n_train, n_test = int(round(train_size * n)), int(round(test_size * n))
+        if min(n_train, n_test, n - n_train - n_test) < len(self.classes):
+            raise ValueError(f"{n} images are too few to split {train_size}/{1 - train_size - test_size:.2f}/"
+                             f"{test_size} with every one of {len(self.classes)} classes in each part")
+        idx = np.arange(n)
+        train_idx, rest_idx = train_test_split(idx, train_size=n_train, random_state=rand_seed,
                                                stratify=self.labels)
-        test_share = test_size / (1.0 - train_size)
-        valid_idx, test_idx = train_test_split(rest_idx, test_size=test_share, random_state=rand_seed,
+        valid_idx, test_idx = train_test_split(rest_idx, test_size=n_test, random_state=rand_seed,
                                                stratify=self.labels[rest_idx])
         self.X_train, self.y_train = self.data[train_idx], self.labels[train_idx]
         self.X_valid, self.y_valid = self.data[valid_idx], self.labels[valid_idx]
