@@ -91,14 +91,14 @@ def logits_model(model: keras.Model) -> keras.Model:
     """
     names = {layer.name for layer in model.layers}
     if LOGITS in names:
-        return keras.Model(model.inputs, model.get_layer(LOGITS).output, name=model.name + "_logits")
+        return keras.Model(model.input, model.get_layer(LOGITS).output, name=model.name + "_logits")
     last = model.layers[-1]
     act = getattr(last, "activation", None)
     if act is not None and getattr(act, "__name__", "") == "softmax":
         if isinstance(last, layers.Activation):
-            return keras.Model(model.inputs, last.input, name=model.name + "_logits")
+            return keras.Model(model.input, last.input, name=model.name + "_logits")
         if isinstance(last, layers.Dense):
-            pre = keras.Model(model.inputs, last.input)
+            pre = keras.Model(model.input, last.input)
             return _DenseLogits(pre, last)
     return model
 

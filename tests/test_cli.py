@@ -1,0 +1,43 @@
+"""``python -m assignment``: the task list and an end-to-end run on a tiny image folder."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _run(args, cwd, **kwargs):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    return subprocess.run([sys.executable, "-m", "assignment", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, **kwargs)
+
+
+def test_help_lists_the_tasks(tmp_path):
+    done = _run(["--help"], tmp_path)
+    assert done.returncode == 0
+    assert "animals" in done.stdout
+
+
+def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "Animals"
+    for c, colour in enumerate([(220, 30, 30), (30, 220, 30), (30, 30, 220)]):
+        (data / f"class{c}").mkdir(parents=True)
+        for i in range(20):
+            img = np.clip(rng.normal(colour, 40, (24, 24, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(data / f"class{c}" / f"{i:02d}.jpg")
+    done = _run(["animals", "--data", str(data), "--epochs", "1", "--out", "out", "--models-dir", "models"],
+                tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "Default model vs YourModel" in done.stdout
+    rows = json.loads((tmp_path / "out" / "baseline.json").read_text())
+    assert [r["model"].split()[0] for r in rows] == ["DefaultModel", "YourModel"]
+    assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
+    assert (tmp_path / "models" / "network1.h5").is_file() and (tmp_path / "models" / "your_model.h5").is_file()
+    assert (tmp_path / "out" / "your_model_progress.png").is_file()
+    assert "\r" not in done.stdout and "\x1b" not in done.stdout

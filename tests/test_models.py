@@ -1,0 +1,148 @@
+"""The template's face: DefaultModel / YourModel used as the notebook cells use them."""
+import inspect
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import models
+from models import DefaultModel, YourModel
+
+TEMPLATE_ORDER = ["name", "width", "height", "depth", "num_blocks", "feature_maps", "num_classes", "drop_rate",
+                  "batch_norm", "is_augmentation", "activation_func", "use_skip", "optimizer", "batch_size",
+                  "num_epochs", "learning_rate", "verbose"]
+
+
+def test_positional_order_and_defaults_are_the_templates():
+    params = inspect.signature(DefaultModel.__init__).parameters
+    positional = [p for p in params.values() if p.kind == p.POSITIONAL_OR_KEYWORD][1:]
+    assert [p.name for p in positional] == TEMPLATE_ORDER
+    assert [p.default for p in positional] == ['network1', 32, 32, 3, 2, 32, 4, 0.2, None, False, 'relu', True,
+                                               'adam', 10, 20, 0.0001, True]
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(num_blocks=6), "num_blocks=6"),
+    (dict(optimizer="adamw2"), "unknown optimizer 'adamw2'"),
+    (dict(activation_func="relux"), "unknown activation_func 'relux'"),
+    (dict(num_classes=1), "num_classes"),
+    (dict(drop_rate=1.0), "drop_rate"),
+    (dict(learning_rate=0), "learning_rate"),
+    (dict(batch_size=0), "batch_size"),
+])
+def test_bad_arguments_raise_clear_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        YourModel(**kwargs)
+
+
+def test_methods_before_build_say_what_to_do():
+    with pytest.raises(RuntimeError, match="build_cnn"):
+        DefaultModel().summary()
+    with pytest.raises(RuntimeError, match="fit"):
+        DefaultModel().plot_progress()
+
+
+class SeedYourModel(DefaultModel):
+    """The Q3.2 cell verbatim, with a build_cnn a student might write."""
+
+    def __init__(self,
+                 name='network1',
+                 width=32, height=32, depth=3,
+                 num_blocks=2,
+                 feature_maps=32,
+                 num_classes=4,
+                 drop_rate=0.2,
+                 batch_norm=None,
+                 is_augmentation=False,
+                 activation_func='relu',
+                 use_skip=True,
+                 optimizer='adam',
+                 batch_size=10,
+                 num_epochs=20,
+                 learning_rate=0.0001,
+                 verbose=True):
+        super(SeedYourModel, self).__init__(name, width, height, depth, num_blocks, feature_maps, num_classes,
+                                            drop_rate, batch_norm, is_augmentation, activation_func, use_skip,
+                                            optimizer, batch_size, num_epochs, learning_rate, verbose)
+
+    def build_cnn(self):
+        self.model = models.residual_cnn(self.width, self.height, self.depth, self.num_blocks, self.feature_maps,
+                                         self.num_classes, self.drop_rate, self.batch_norm, self.activation_func,
+                                         self.use_skip)
+
+
+def test_seed_subclass_passing_arguments_positionally_trains_one_epoch(blobs_manager):
+    net = SeedYourModel(name='network1', width=16, height=16, num_classes=len(blobs_manager.classes),
+                        num_blocks=2, feature_maps=8, batch_norm=True, optimizer='adam', learning_rate=0.01,
+                        verbose=False)
+    assert (net.num_blocks, net.feature_maps, net.batch_norm, net.learning_rate) == (2, 8, True, 0.01)
+    net.build_cnn()
+    net.fit(blobs_manager, batch_size=16, num_epochs=1)
+    assert len(net.history.history["loss"]) == 1
+    assert set(net.history.history) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+
+
+def test_template_cells_fit_evaluate_predict_plot(blobs_manager, tmp_path, capsys):
+    network1 = DefaultModel(name='network1', width=16, height=16, num_classes=len(blobs_manager.classes),
+                            optimizer='adam', batch_size=128, num_epochs=20, learning_rate=0.003)
+    network1.build_cnn()
+    network1.summary()
+    network1.fit(blobs_manager, batch_size=16, num_epochs=3)
+    out = capsys.readouterr().out
+    n_train, n_valid = len(blobs_manager.y_train), len(blobs_manager.y_valid)
+    assert f"Train on {n_train} samples, validate on {n_valid} samples" in out
+    assert "\x1b" not in out and "\x08" not in out  # logs stay readable off a terminal
+    acc = network1.compute_accuracy(blobs_manager.X_test, blobs_manager.y_test)
+    assert isinstance(acc, float) and acc > 0.8
+    pred = network1.predict(blobs_manager.X_test[0:10])
+    assert pred.dtype == np.int64 and pred.shape == (10,)
+    network1.plot_progress(save_path=tmp_path / "progress.png")
+    network1.plot_prediction(blobs_manager.X_test, blobs_manager.y_test, blobs_manager.classes,
+                             save_path=tmp_path / "pred.png")
+    assert (tmp_path / "progress.png").stat().st_size > 1000 and (tmp_path / "pred.png").stat().st_size > 1000
+
+
+def test_h5_round_trip_predicts_identically_in_a_new_process_and_trains_further(blobs_manager, tmp_path):
+    net = YourModel(name="roundtrip", width=16, height=16, num_classes=3, num_blocks=2, feature_maps=8,
+                    batch_norm=True, learning_rate=0.01, verbose=False)
+    net.fit(blobs_manager, batch_size=16, num_epochs=1)
+    path = net.save(tmp_path / "roundtrip.h5")
+    np.save(tmp_path / "x.npy", blobs_manager.X_test)
+    before = net.predict_proba(blobs_manager.X_test)
+    code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[3]); from coursekit.saving import load_h5; "
+            "m = load_h5(sys.argv[1]); np.save(sys.argv[2], m.predict(np.load(sys.argv[2] + '.in.npy'), verbose=0))")
+    os.replace(tmp_path / "x.npy", tmp_path / "p.npy.in.npy")
+    subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "p.npy"),
+                    os.path.dirname(os.path.dirname(__file__))], check=True)
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), before)
+
+    again = YourModel(name="again", width=16, height=16, num_classes=3, num_blocks=2, feature_maps=8,
+                      batch_norm=True, learning_rate=0.01, verbose=False)
+    again.load(path)
+    np.testing.assert_array_equal(again.predict_proba(blobs_manager.X_test), before)
+    again.fit(blobs_manager, batch_size=16, num_epochs=1)  # Keras 3 refuses this unless loaded uncompiled
+    assert not np.array_equal(again.predict_proba(blobs_manager.X_test), before)
+
+
+def test_save_goes_to_saved_models_by_default_and_is_atomic(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    net = DefaultModel(name="atomic", width=8, height=8, num_classes=3)
+    net.build_cnn()
+    path = net.save()
+    assert path == models.save_h5.__globals__["SAVED_MODELS_DIR"] / "atomic.h5" and path.is_file()
+    original = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(net.model, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        net.save()
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in path.parent.iterdir()) == ["atomic.h5"]  # no temporary left behind
+    with pytest.raises(FileNotFoundError, match="nothing.h5"):
+        DefaultModel().load("nothing.h5")
+    with pytest.raises(ValueError, match=".h5"):
+        net.save("model.keras")
