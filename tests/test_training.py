@@ -1,0 +1,63 @@
+"""fit_classifier / DefaultModel.fit: early stopping, all techniques combined, reproducibility."""
+import numpy as np
+import pytest
+
+from models import DefaultModel, YourModel
+
+
+def _small(**kwargs):
+    params = dict(name="small", width=16, height=16, num_classes=3, num_blocks=2, feature_maps=8, batch_norm=True,
+                  learning_rate=0.01, batch_size=16, verbose=False)
+    params.update(kwargs)
+    return YourModel(**params)
+
+
+def test_early_stopping_stops_after_patience_and_restores_the_best_weights(blobs_manager):
+    # a learning rate too small to change validation accuracy: the best epoch is the first
+    net = _small(learning_rate=1e-9, patience=3, num_epochs=20)
+    net.build_cnn()
+    net.fit(blobs_manager)
+    assert len(net.history.history["loss"]) == 4
+    assert net.history.stopped_epoch == 4
+    best_epoch = int(np.argmax(net.history.history["val_accuracy"]))
+    acc = net.compute_accuracy(blobs_manager.X_valid, blobs_manager.y_valid)
+    assert acc == pytest.approx(net.history.history["val_accuracy"][best_epoch], abs=1e-6)
+
+
+def test_patience_none_runs_every_epoch_and_default_model_has_no_early_stopping(blobs_manager):
+    net = _small(learning_rate=1e-9, patience=None, num_epochs=5)
+    net.fit(blobs_manager)
+    assert len(net.history.history["loss"]) == 5 and net.history.stopped_epoch is None
+    assert DefaultModel().patience is None and YourModel().patience == 3
+
+
+def test_all_techniques_combine_in_one_fit(blobs_manager):
+    net = _small(is_augmentation=True, mixup_alpha=0.2, sam_rho=0.05, patience=2, num_epochs=3)
+    net.fit(blobs_manager, batch_size=32, num_epochs=3)
+    trainer = net.history.trainer
+    assert trainer.augmenter is not None and trainer.mixup_alpha == 0.2 and trainer.sam_rho == 0.05
+    assert 1 <= len(net.history.history["loss"]) <= 3
+    assert np.isfinite(net.history.history["loss"]).all()
+
+
+def _history(data_manager, seed):
+    net = _small(seed=seed, is_augmentation=True, mixup_alpha=0.2, num_epochs=2)
+    net.fit(data_manager)
+    return net.history.history, net.model.get_weights()
+
+
+def test_same_seed_same_history_different_seed_different(blobs_manager):
+    h1, w1 = _history(blobs_manager, 7)
+    h2, w2 = _history(blobs_manager, 7)
+    h3, _ = _history(blobs_manager, 8)
+    assert h1 == h2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)
+    assert h1 != h3
+
+
+def test_bad_fit_settings(blobs_manager):
+    with pytest.raises(ValueError, match="patience"):
+        _small(patience=0)
+    with pytest.raises(ValueError, match="mixup_alpha"):
+        _small(mixup_alpha=-1)
