@@ -17,21 +17,22 @@ def _compiled(model):
     """One ``tf.function`` per attack and model, built once and reused across calls."""
     if model not in _COMPILED:
         net = logits_model(model)
+        n_classes = int(model.output_shape[-1])
 
         def logits_fn(x):
             return net(x, training=False)  # inference mode: BN moving statistics, no dropout
 
-        def num_classes(y_int, x):
-            return tf.one_hot(y_int, net.output_shape[-1], dtype=x.dtype)
+        def one_hot(y_int, x):
+            return tf.one_hot(y_int, n_classes, dtype=x.dtype)
 
         _COMPILED[model] = {
             "fgsm": tf.function(lambda x, y, eps, lo, hi, seed: fgsm_core(
-                logits_fn, x, num_classes(y, x), eps, lo, hi), reduce_retracing=True),
+                logits_fn, x, one_hot(y, x), eps, lo, hi), reduce_retracing=True),
             "pgd": tf.function(lambda x, y, eps, lo, hi, seed, steps, step_size: pgd_core(
-                logits_fn, x, num_classes(y, x), eps, steps, step_size, lo, hi, seed), reduce_retracing=True),
+                logits_fn, x, one_hot(y, x), eps, steps, step_size, lo, hi, seed), reduce_retracing=True),
             "mim": tf.function(lambda x, y, eps, lo, hi, seed, steps, step_size, decay: mim_core(
-                logits_fn, x, num_classes(y, x), eps, steps, step_size, decay, lo, hi), reduce_retracing=True),
-            "num_classes": int(net.output_shape[-1]),
+                logits_fn, x, one_hot(y, x), eps, steps, step_size, decay, lo, hi), reduce_retracing=True),
+            "num_classes": n_classes,
         }
     return _COMPILED[model]
 

@@ -1,0 +1,121 @@
+import keras
+import numpy as np
+import pytest
+
+from coursekit.architectures import residual_cnn
+from coursekit.robustness import accuracy, robust_accuracy, robustness_report
+from models import fgsm, mim, pgd
+
+EPS = 0.1
+ITER = dict(steps=20, step_size=EPS / 8)
+
+
+def _attacks():
+    return [("fgsm", lambda m, x, y, **k: fgsm(m, x, y, EPS, **k)),
+            ("pgd", lambda m, x, y, **k: pgd(m, x, y, EPS, **ITER, **k)),
+            ("mim", lambda m, x, y, **k: mim(m, x, y, EPS, **ITER, **k))]
+
+
+@pytest.mark.parametrize("name,attack", _attacks())
+@pytest.mark.parametrize("which", ["random", "trained"])
+def test_stays_in_the_eps_ball_and_value_range_keeping_shape_and_dtype(name, attack, which, trained, blobs_manager):
+    model = trained.model if which == "trained" else residual_cnn(16, 16, 3, 2, 8, 3)
+    x, y = blobs_manager.X_test, blobs_manager.y_test
+    x_adv = attack(model, x, y)
+    assert x_adv.shape == x.shape and x_adv.dtype == x.dtype
+    assert np.abs(x_adv - x).max() <= EPS + 1e-6
+    assert x_adv.min() >= -1.0 and x_adv.max() <= 1.0
+    assert np.abs(x_adv - x).max() > EPS / 2  # it really moved
+
+
+def test_clips_to_the_data_range_given_not_an_assumed_one(trained, blobs_manager):
+    x01 = (blobs_manager.X_test + 1) / 2  # the same images in [0, 1]
+    for adv in (fgsm(trained.model, x01, blobs_manager.y_test, 0.3, value_range=(0, 1)),
+                pgd(trained.model, x01, blobs_manager.y_test, 0.3, value_range=(0, 1))):
+        assert adv.min() >= 0.0 and adv.max() <= 1.0
+
+
+def test_pgd_repeats_with_its_seed_and_varies_without(trained, blobs_manager):
+    x, y = blobs_manager.X_test, blobs_manager.y_test
+    a = pgd(trained.model, x, y, EPS, steps=2, step_size=0.01, seed=3)
+    np.testing.assert_array_equal(a, pgd(trained.model, x, y, EPS, steps=2, step_size=0.01, seed=3))
+    assert not np.array_equal(a, pgd(trained.model, x, y, EPS, steps=2, step_size=0.01, seed=4))
+    np.testing.assert_array_equal(mim(trained.model, x, y, EPS), mim(trained.model, x, y, EPS))
+
+
+def test_on_a_trained_model_pgd_hurts_at_least_as_much_as_fgsm(trained, blobs_manager):
+    x, y = blobs_manager.X_test, blobs_manager.y_test
+    clean = accuracy(trained.model, x, y)
+    acc_fgsm = robust_accuracy(trained.model, x, y, "fgsm", eps=EPS)
+    acc_pgd = robust_accuracy(trained.model, x, y, "pgd", eps=EPS, **ITER)
+    acc_mim = robust_accuracy(trained.model, x, y, "mim", eps=EPS, **ITER)
+    assert clean > 0.95
+    assert acc_pgd <= acc_fgsm
+    assert acc_pgd < clean - 0.5 and acc_mim < clean - 0.5
+
+
+def test_gradients_come_from_logits_so_a_saturated_softmax_does_not_hide_them():
+    import tensorflow as tf
+
+    inputs = keras.Input((4,))
+    dense = keras.layers.Dense(3, use_bias=False)
+    model = keras.Model(inputs, keras.layers.Activation("softmax")(dense(inputs)))
+    dense.kernel.assign(250.0 * np.array([[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0.5]], np.float32))
+    x = np.array([[0.5, 0.0, 0.0, 0.1]] * 3, np.float32)
+    y = np.ones(3, np.int64)  # confidently wrong: p(y) underflows to exactly 0 in float32
+    assert (model.predict(x, verbose=0)[:, 1] == 0.0).all()
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:  # cross-entropy written on probabilities, as the template did
+        tape.watch(xt)
+        loss = -tf.reduce_sum(tf.one_hot(y, 3) * tf.math.log(model(xt)))
+    assert not np.isfinite(tape.gradient(loss, xt).numpy()).all()
+    adv = fgsm(model, x, y, 0.05)
+    assert np.isfinite(adv).all()
+    np.testing.assert_allclose(np.abs(adv - x)[:, :2], 0.05, atol=1e-6)  # from logits the gradient survives
+
+
+def test_attacks_run_in_inference_mode():
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 3))
+    h = keras.layers.BatchNormalization()(keras.layers.Conv2D(4, 3)(inputs))
+    h = keras.layers.Dropout(0.9)(keras.layers.Flatten()(h))
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(h))
+    stats = [v.numpy().copy() for v in model.non_trainable_variables]
+    x = np.random.default_rng(0).uniform(-1, 1, (5, 8, 8, 3)).astype(np.float32)
+    y = np.array([0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(fgsm(model, x, y, 0.1), fgsm(model, x, y, 0.1))  # no dropout noise
+    for v, s in zip(model.non_trainable_variables, stats):
+        np.testing.assert_array_equal(v.numpy(), s)  # BN moving statistics untouched
+
+
+def test_mim_first_step_is_a_signed_gradient_step():
+    model = residual_cnn(8, 8, 3, 1, 4, 2)
+    x = np.random.default_rng(1).uniform(-0.5, 0.5, (4, 8, 8, 3)).astype(np.float32)
+    y = np.array([0, 1, 1, 0])
+    one_mim = mim(model, x, y, eps=0.2, steps=1, step_size=0.05)
+    one_fgsm = fgsm(model, x, y, eps=0.05)
+    np.testing.assert_allclose(one_mim, one_fgsm, atol=1e-6)
+
+
+def test_robustness_report_and_h5_round_trip_keep_robust_accuracy(trained, blobs_manager, tmp_path, capsys):
+    x, y = blobs_manager.X_test, blobs_manager.y_test
+    report = robustness_report(trained.model, x, y, eps=EPS, step_size=EPS / 8)
+    assert set(report) == {"clean", "fgsm", "pgd", "mim"}
+    assert "pgd" in capsys.readouterr().out
+    loaded = keras.models.load_model(trained.save(tmp_path / "t.h5"), compile=False)
+    assert robustness_report(loaded, x, y, eps=EPS, step_size=EPS / 8, print_table=False) == report
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(eps=-0.1), "eps must be >= 0"),
+    (dict(steps=0), "steps must be"),
+    (dict(step_size=0), "step_size"),
+    (dict(y=np.array([0, 1, 5])), r"labels must be in \[0, 2\]"),
+    (dict(x=np.full((3, 16, 16, 3), 200.0, np.float32)), "outside value_range"),
+    (dict(y=np.array([0.0, 1.0, 1.0])), "integer class ids"),
+])
+def test_bad_input_raises_clear_errors(trained, kwargs, match):
+    args = dict(x=np.zeros((3, 16, 16, 3), np.float32), y=np.array([0, 1, 2]), eps=0.03, steps=5, step_size=0.01)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        pgd(trained.model, args["x"], args["y"], args["eps"], steps=args["steps"], step_size=args["step_size"])
