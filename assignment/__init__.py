@@ -7,6 +7,7 @@ import importlib
 
 TASKS = {
     "animals": "assignment.animals",
+    "numerics": "assignment.numerics",
 }
 
 

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from coursekit.robustness import format_table
+from coursekit.tables import format_table
 
 
 def out_dir(path) -> Path:

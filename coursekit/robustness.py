@@ -6,6 +6,7 @@ import numpy as np
 
 from coursekit.attacks import ATTACKS
 from coursekit.saving import save_h5
+from coursekit.tables import format_table
 
 
 def accuracy(model, x, y, batch_size=256) -> float:
@@ -38,19 +39,6 @@ def robustness_report(model, X, y, eps=0.0313, steps=20, step_size=0.002, value_
     if print_table:
         print(format_table([{"attack": k, "accuracy": f"{v:.4f}"} for k, v in result.items()]))
     return result
-
-
-def format_table(rows, columns=None) -> str:
-    """A plain-text table of ``rows`` (dicts) with aligned columns."""
-    if not rows:
-        return "(no rows)"
-    columns = columns or list(rows[0])
-    cells = [[str(r.get(c, "")) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(columns)]
-    line = "  ".join(c.ljust(w) for c, w in zip(columns, widths))
-    rule = "  ".join("-" * w for w in widths)
-    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths)) for row in cells]
-    return "\n".join([line, rule, *body])
 
 
 class RobustCheckpoint(keras.callbacks.Callback):

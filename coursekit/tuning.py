@@ -5,7 +5,7 @@ import itertools
 import time
 
 from coursekit.progress import interactive, progress
-from coursekit.robustness import format_table
+from coursekit.tables import format_table
 
 DEFAULT_ANIMALS_GRID = {"num_blocks": [2, 3, 4], "use_skip": [True, False], "learning_rate": [1e-3, 1e-4]}
 

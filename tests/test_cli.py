@@ -41,3 +41,14 @@ def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
     assert (tmp_path / "models" / "network1.h5").is_file() and (tmp_path / "models" / "your_model.h5").is_file()
     assert (tmp_path / "out" / "your_model_progress.png").is_file()
     assert "\r" not in done.stdout and "\x1b" not in done.stdout
+
+
+def test_numerics_task_prints_every_value_with_its_formula(tmp_path):
+    done = _run(["numerics", "--student-id", "1234", "--out", "plots"], tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    for key in ("h1_bar", "probs", "loss_smoothed", "dl_dh1_bar", "dl_dW1", "W1_new", "b2_new"):
+        assert f"  {key} = " in done.stdout
+    assert "loss = 0.402016" in done.stdout  # id 1234, x = [1, -1, 1.5], y = 3 (checked against autodiff)
+    assert (tmp_path / "plots" / "softplus.png").is_file()
+    bad = _run(["numerics", "--label", "0"], tmp_path)
+    assert bad.returncode != 0 and "1-based" in bad.stderr
