@@ -8,6 +8,7 @@ import importlib
 TASKS = {
     "animals": "assignment.animals",
     "numerics": "assignment.numerics",
+    "fashion-mnist": "assignment.fashion_mnist",
 }
 
 

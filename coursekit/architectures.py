@@ -81,6 +81,16 @@ def residual_cnn(width=32, height=32, depth=3, num_blocks=2, feature_maps=32, nu
     return keras.Model(inputs, probs, name=name)
 
 
+def mlp(input_dim=784, hidden=(20, 40), activation="relu", num_classes=10, name="mlp"):
+    """A fully connected classifier ``input_dim -> hidden[0] (act) -> hidden[1] (act) ... -> num_classes``."""
+    inputs = keras.Input((input_dim,), name="features")
+    x = inputs
+    for i, units in enumerate(hidden):
+        x = layers.Dense(units, activation=activation, name=f"hidden{i + 1}")(x)
+    _, probs = _classifier_head(x, num_classes)
+    return keras.Model(inputs, probs, name=name)
+
+
 def logits_model(model: keras.Model) -> keras.Model:
     """A model sharing ``model``'s weights that outputs class scores before the softmax.
 

@@ -13,12 +13,13 @@ from coursekit.trainer import ClassifierTrainer
 def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
                    optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
                    sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=()):
+                   callbacks=(), loss=None):
     """Train ``net`` in place and return the Keras ``History``.
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
     ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
-    when it ran all ``epochs``. Everything random is driven by ``seed``.
+    when it ran all ``epochs``. Everything random is driven by ``seed``. ``loss`` takes one-hot
+    targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
     """
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
@@ -37,7 +38,7 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     )
     trainer.compile(
         optimizer=get_optimizer(optimizer, learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True),
         metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
     )
     callbacks = list(callbacks)

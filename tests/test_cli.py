@@ -52,3 +52,19 @@ def test_numerics_task_prints_every_value_with_its_formula(tmp_path):
     assert (tmp_path / "plots" / "softplus.png").is_file()
     bad = _run(["numerics", "--label", "0"], tmp_path)
     assert bad.returncode != 0 and "1-based" in bad.stderr
+
+
+def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
+    from tests.datasets.test_fashion_mnist import write_fake_fashion
+
+    folder = write_fake_fashion(tmp_path / "fm", n_train=300, n_test=60)
+    done = _run(["fashion-mnist", "--data", str(folder), "--epochs", "1", "--out", "out", "--alphas", "0.1",
+                 "--no-download"], tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    grid = json.loads((tmp_path / "out" / "grid_search.json").read_text())
+    assert len(grid) == 12 and "test_accuracy" in grid[0]
+    smooth = json.loads((tmp_path / "out" / "label_smoothing.json").read_text())
+    assert [r["alpha"] for r in smooth] == [0.0, 0.1]
+    assert (tmp_path / "out" / "samples.png").is_file()
+    missing = _run(["fashion-mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
+    assert missing.returncode != 0 and "train-images-idx3-ubyte.gz" in missing.stderr
