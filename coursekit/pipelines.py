@@ -1,14 +1,11 @@
-"""``tf.data`` input pipelines: float32 end to end, shuffled with a seed, prefetched."""
+"""``tf.data`` input pipelines: float32 end to end, shuffled repeatably, prefetched."""
+import math
+
 import numpy as np
 import tensorflow as tf
 
 
-def classification_dataset(x, y, num_classes, batch_size, shuffle=False, seed=0):
-    """Batches of ``(float32 images, one-hot float32 labels)``.
-
-    One-hot labels let mixup and label smoothing use the same loss as plain training.
-    Shuffling reshuffles every epoch, repeatably for a given ``seed``.
-    """
+def _arrays(x, y, num_classes):
     x = np.asarray(x, dtype=np.float32)
     y = np.asarray(y)
     if len(x) != len(y):
@@ -16,8 +13,35 @@ def classification_dataset(x, y, num_classes, batch_size, shuffle=False, seed=0)
     if len(y) and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"labels must be in [0, {num_classes - 1}] (num_classes={num_classes}), "
                          f"got values from {y.min()} to {y.max()}")
-    onehot = np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
-    ds = tf.data.Dataset.from_tensor_slices((x, onehot))
-    if shuffle:
-        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+    # One-hot labels let mixup and label smoothing use the same loss as plain training.
+    return x, np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
+
+
+def classification_dataset(x, y, num_classes, batch_size):
+    """Batches of ``(float32 inputs, one-hot float32 labels)`` in order (for evaluation)."""
+    x, onehot = _arrays(x, y, num_classes)
+    return tf.data.Dataset.from_tensor_slices((x, onehot)).batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+
+
+def training_dataset(x, y, num_classes, batch_size, seed=0):
+    """An endless stream of shuffled training batches and the number of batches per epoch.
+
+    Epoch ``e`` is ordered by a stateless shuffle seeded with ``(seed, e)``, so the order
+    depends on nothing else: not on how many iterators Keras or a ``tf.distribute``
+    strategy creates. Use it with ``fit(..., steps_per_epoch=steps)``.
+    """
+    x, onehot = _arrays(x, y, num_classes)
+    n = len(x)
+    if n == 0:
+        raise ValueError("no training examples")
+    xs, ys = tf.constant(x), tf.constant(onehot)
+    seed = int(seed) % (2 ** 31)
+
+    def epoch(e):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
+                                                         seed=tf.stack([tf.constant(seed, tf.int64), e]))
+        return tf.data.Dataset.from_tensor_slices(order).batch(int(batch_size))
+
+    ds = tf.data.Dataset.counter().flat_map(epoch)
+    ds = ds.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx)), num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE), math.ceil(n / int(batch_size))

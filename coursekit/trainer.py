@@ -12,7 +12,7 @@ import tensorflow as tf
 from keras.src.losses.loss import unscale_loss_for_distribution  # the helper Keras' own train_step uses
 
 from coursekit.architectures import logits_model
-from coursekit.attacks.core import pgd_core
+from coursekit.attacks.core import pgd_core, start_noise
 from coursekit.mixup import sample_mixup
 from coursekit.sam import sam_update
 
@@ -76,7 +76,8 @@ class ClassifierTrainer(keras.Model):
         if self.adversarial is not None:
             a = self.adversarial
             x_adv = pgd_core(lambda z: self.logits_net(z, training=False), x, tf.cast(y, x.dtype), a.eps,
-                             a.steps, a.step_size, a.value_range[0], a.value_range[1], self._step_seed(2))
+                             a.steps, a.step_size, a.value_range[0], a.value_range[1],
+                             start_noise(tf.shape(x), self._step_seed(2), x.dtype))
             return x, x_adv, y
         return x, None, y
 

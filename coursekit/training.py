@@ -5,7 +5,7 @@ import keras
 
 from coursekit.augmentation import build_augmenter
 from coursekit.optimizers import get_optimizer
-from coursekit.pipelines import classification_dataset
+from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
 from coursekit.trainer import ClassifierTrainer
 
@@ -13,34 +13,25 @@ from coursekit.trainer import ClassifierTrainer
 def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
                    optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
                    sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=(), loss=None):
+                   callbacks=(), loss=None, strategy=None):
     """Train ``net`` in place and return the Keras ``History``.
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
     ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
     when it ran all ``epochs``. Everything random is driven by ``seed``. ``loss`` takes one-hot
     targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
+
+    Under a ``tf.distribute`` ``strategy`` the network is copied into the strategy's scope,
+    each global batch is split across replicas (the loss is scaled so gradients match one
+    device's), and the trained weights are copied back into ``net``.
     """
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     keras.utils.set_random_seed(seed)
-    train_ds = classification_dataset(x_train, y_train, num_classes, batch_size, shuffle=True, seed=seed)
+    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed)
     valid_ds = None
     if x_valid is not None:
         valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256))
-    trainer = ClassifierTrainer(
-        net,
-        augmenter=build_augmenter(value_range, seed=seed) if augment else None,
-        mixup_alpha=mixup_alpha,
-        sam_rho=sam_rho,
-        adversarial=adversarial,
-        seed=seed,
-    )
-    trainer.compile(
-        optimizer=get_optimizer(optimizer, learning_rate),
-        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True),
-        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")],
-    )
     callbacks = list(callbacks)
     stopper = None
     if patience is not None:
@@ -49,8 +40,28 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
         stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(patience), restore_best_weights=True,
                                                 verbose=1 if verbose else 0)
         callbacks.append(stopper)
-    history = trainer.fit(train_ds, validation_data=valid_ds, epochs=int(epochs), callbacks=callbacks,
-                          shuffle=False, verbose=keras_verbosity(verbose))  # the dataset shuffles itself
+
+    def build_trainer(model):
+        trainer = ClassifierTrainer(model, augmenter=build_augmenter(value_range, seed=seed) if augment else None,
+                                    mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, seed=seed)
+        trainer.compile(optimizer=get_optimizer(optimizer, learning_rate),
+                        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True),
+                        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+        return trainer
+
+    fit_args = dict(validation_data=valid_ds, epochs=int(epochs), steps_per_epoch=steps, callbacks=callbacks,
+                    shuffle=False,  # the dataset shuffles itself, by epoch
+                    verbose=keras_verbosity(verbose))
+    if strategy is None:
+        trainer = build_trainer(net)
+        history = trainer.fit(train_ds, **fit_args)
+    else:
+        with strategy.scope():
+            replica = keras.models.clone_model(net)
+            replica.set_weights(net.get_weights())
+            trainer = build_trainer(replica)
+        history = trainer.fit(train_ds, **fit_args)
+        net.set_weights(replica.get_weights())
     history.stopped_epoch = stopper.stopped_epoch + 1 if stopper is not None and stopper.stopped_epoch else None
     history.trainer = trainer
     return history

@@ -16,13 +16,18 @@ def fgsm_core(logits_fn, x, y_prob, eps, lo, hi):
     return tf.clip_by_value(x + eps * tf.sign(grad), lo, hi)
 
 
-def pgd_core(logits_fn, x, y_prob, eps, steps, step_size, lo, hi, seed):
+def start_noise(shape, seed, dtype=tf.float32):
+    """Uniform noise in [-1, 1] for PGD's random start, from a stateless ``seed`` (shape [2] int32)."""
+    return tf.random.stateless_uniform(shape, seed=seed, minval=-1.0, maxval=1.0, dtype=dtype)
+
+
+def pgd_core(logits_fn, x, y_prob, eps, steps, step_size, lo, hi, noise):
     """Projected gradient descent from a uniform random start in the eps-ball (Madry et al., 2018).
 
-    ``seed`` is a stateless seed (shape [2] int32), so the start point is repeatable.
+    ``noise`` (uniform in [-1, 1], shaped like ``x``; see ``start_noise``) picks the start
+    ``x + eps * noise``; passing it in keeps results identical however the batch is split.
     """
-    noise = tf.random.stateless_uniform(tf.shape(x), seed=seed, minval=-1.0, maxval=1.0, dtype=x.dtype)
-    x_adv = clip_eta(x + eps * noise, x, eps, lo, hi)
+    x_adv = clip_eta(x + eps * tf.cast(noise, x.dtype), x, eps, lo, hi)
 
     def body(i, x_adv):
         grad = loss_gradient(logits_fn, x_adv, y_prob)

@@ -2,10 +2,13 @@
 from coursekit.attacks.runner import run_attack
 
 
-def pgd(model, x, y, eps=0.0313, steps=20, step_size=0.002, value_range=(-1.0, 1.0), batch_size=256, seed=0):
+def pgd(model, x, y, eps=0.0313, steps=20, step_size=0.002, value_range=(-1.0, 1.0), batch_size=256, seed=0,
+        strategy=None):
     """L-inf PGD (Madry et al., 2018): a uniform random start in the eps-ball, then ``steps``
     signed-gradient steps of ``step_size``, each projected back onto the ball and ``value_range``.
 
-    ``seed`` makes the random start repeatable. Returns inputs of ``x``'s shape and dtype.
+    ``seed`` makes the random start repeatable; ``strategy`` (a ``tf.distribute`` strategy)
+    splits each batch across its replicas. Returns inputs of ``x``'s shape and dtype.
     """
-    return run_attack("pgd", model, x, y, eps, value_range, batch_size, seed, steps=steps, step_size=step_size)
+    return run_attack("pgd", model, x, y, eps, value_range, batch_size, seed, strategy,
+                      steps=steps, step_size=step_size)

@@ -1,4 +1,4 @@
-"""Batched, compiled execution of the attack loops on a Keras model."""
+"""Batched, compiled execution of the attack loops on a Keras model, on one device or several."""
 from __future__ import annotations
 
 import weakref
@@ -7,14 +7,14 @@ import numpy as np
 import tensorflow as tf
 
 from coursekit.architectures import logits_model
-from coursekit.attacks.core import fgsm_core, mim_core, pgd_core
+from coursekit.attacks.core import fgsm_core, mim_core, pgd_core, start_noise
 from coursekit.attacks.utils import check_attack_inputs
 
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _compiled(model):
-    """One ``tf.function`` per attack and model, built once and reused across calls."""
+def _attack_fns(model):
+    """Per-batch attack functions for ``model``, taking ``(x, y, noise, eps, lo, hi, *params)``."""
     if model not in _COMPILED:
         net = logits_model(model)
         n_classes = int(model.output_shape[-1])
@@ -26,32 +26,50 @@ def _compiled(model):
             return tf.one_hot(y_int, n_classes, dtype=x.dtype)
 
         _COMPILED[model] = {
-            "fgsm": tf.function(lambda x, y, eps, lo, hi, seed: fgsm_core(
-                logits_fn, x, one_hot(y, x), eps, lo, hi), reduce_retracing=True),
-            "pgd": tf.function(lambda x, y, eps, lo, hi, seed, steps, step_size: pgd_core(
-                logits_fn, x, one_hot(y, x), eps, steps, step_size, lo, hi, seed), reduce_retracing=True),
-            "mim": tf.function(lambda x, y, eps, lo, hi, seed, steps, step_size, decay: mim_core(
-                logits_fn, x, one_hot(y, x), eps, steps, step_size, decay, lo, hi), reduce_retracing=True),
+            "fgsm": lambda x, y, noise, eps, lo, hi: fgsm_core(logits_fn, x, one_hot(y, x), eps, lo, hi),
+            "pgd": lambda x, y, noise, eps, lo, hi, steps, step_size: pgd_core(
+                logits_fn, x, one_hot(y, x), eps, steps, step_size, lo, hi, noise),
+            "mim": lambda x, y, noise, eps, lo, hi, steps, step_size, decay: mim_core(
+                logits_fn, x, one_hot(y, x), eps, steps, step_size, decay, lo, hi),
             "num_classes": n_classes,
+            "compiled": {},
         }
     return _COMPILED[model]
 
 
-def run_attack(name, model, x, y, eps, value_range, batch_size, seed, **params):
-    """Attack ``x`` in batches of ``batch_size``; returns an array of ``x``'s shape and dtype."""
-    fns = _compiled(model)
+def _compiled(fns, name, strategy):
+    """One ``tf.function`` per attack, model and strategy, traced once and reused across calls."""
+    key = (name, id(strategy))
+    if key not in fns["compiled"]:
+        fn = fns[name]
+        if strategy is None:
+            fns["compiled"][key] = tf.function(fn, reduce_retracing=True)
+        else:
+            def distributed(*args):
+                return strategy.gather(strategy.run(fn, args=args), axis=0)
+            fns["compiled"][key] = tf.function(distributed, reduce_retracing=True)
+    return fns["compiled"][key]
+
+
+def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=None, **params):
+    """Attack ``x`` in batches of ``batch_size``; returns an array of ``x``'s shape and dtype.
+
+    Under a ``tf.distribute`` ``strategy`` each batch is split across its replicas; the random
+    start is drawn for the whole input first, so results do not depend on the split.
+    """
+    fns = _attack_fns(model)
     check_attack_inputs(x, y, eps, value_range, fns["num_classes"], params.get("steps"), params.get("step_size"))
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
     x = np.asarray(x)
     y = np.asarray(y)
-    lo, hi = (tf.constant(float(v)) for v in value_range)
-    scalars = {k: (tf.constant(int(v)) if k == "steps" else tf.constant(float(v))) for k, v in params.items()}
-    out = np.empty_like(x)
-    for b, start in enumerate(range(0, len(x), batch_size)):
-        xb = tf.convert_to_tensor(x[start:start + batch_size], tf.float32)
-        yb = tf.convert_to_tensor(y[start:start + batch_size], tf.int32)
-        batch_seed = tf.constant([int(seed) % (2 ** 31), b], tf.int32)
-        adv = fns[name](xb, yb, tf.constant(float(eps)), lo, hi, batch_seed, **scalars)
-        out[start:start + batch_size] = adv.numpy().astype(x.dtype)
-    return out
+    x32 = tf.convert_to_tensor(x, tf.float32)
+    noise = start_noise(tf.shape(x32), tf.constant([int(seed) % (2 ** 31), 0], tf.int32))
+    scalars = [tf.constant(float(eps)), *(tf.constant(float(v)) for v in value_range)]
+    scalars += [tf.constant(int(v)) if k == "steps" else tf.constant(float(v)) for k, v in params.items()]
+    ds = tf.data.Dataset.from_tensor_slices((x32, tf.cast(y, tf.int32), noise)).batch(int(batch_size))
+    if strategy is not None:
+        ds = strategy.experimental_distribute_dataset(ds)
+    fn = _compiled(fns, name, strategy)
+    out = [fn(xb, yb, nb, *scalars).numpy() for xb, yb, nb in ds]
+    return np.concatenate(out).astype(x.dtype, copy=False) if out else x.copy()
