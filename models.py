@@ -46,14 +46,15 @@ class DefaultModel:
     The positional parameters are the template's, in its order. Keyword-only extras:
     ``patience`` (early stopping on ``monitor``; ``None`` = off, the template's
     behaviour), ``mixup_alpha`` and ``sam_rho`` (0 = off), ``adversarial`` (an
-    ``AdversarialTraining`` for PGD adversarial training) and ``seed``.
+    ``AdversarialTraining`` for PGD adversarial training), ``seed`` and ``strategy`` (a
+    ``tf.distribute`` strategy to train under, e.g. ``coursekit.distribute.get_strategy('mirrored')``).
     """
 
     def __init__(self, name='network1', width=32, height=32, depth=3, num_blocks=2, feature_maps=32,
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=None, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234):
+                 adversarial=None, seed=1234, strategy=None):
         for key, value in (("width", width), ("height", height), ("depth", depth), ("num_blocks", num_blocks),
                            ("feature_maps", feature_maps), ("batch_size", batch_size), ("num_epochs", num_epochs)):
             if int(value) != value or value < 1:
@@ -95,6 +96,7 @@ class DefaultModel:
         self.sam_rho = sam_rho
         self.adversarial = adversarial
         self.seed = seed
+        self.strategy = strategy
         self.value_range = AnimalsDatasetManager.value_range
         self.model = None
         self.history = None
@@ -140,7 +142,7 @@ class DefaultModel:
             num_classes=self.num_classes, batch_size=batch_size, epochs=num_epochs, optimizer=self.optimizer,
             learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
-            monitor=self.monitor, seed=self.seed, verbose=self.verbose)
+            monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy)
         return self.history
 
     # -------------------------------------------------------------- evaluation
@@ -201,11 +203,11 @@ class YourModel(DefaultModel):
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=3, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234):
+                 adversarial=None, seed=1234, strategy=None):
         super().__init__(name, width, height, depth, num_blocks, feature_maps, num_classes, drop_rate, batch_norm,
                          is_augmentation, activation_func, use_skip, optimizer, batch_size, num_epochs,
                          learning_rate, verbose, patience=patience, monitor=monitor, mixup_alpha=mixup_alpha,
-                         sam_rho=sam_rho, adversarial=adversarial, seed=seed)
+                         sam_rho=sam_rho, adversarial=adversarial, seed=seed, strategy=strategy)
 
     def build_cnn(self):
         """Build the residual network described by this model's parameters into ``self.model``."""

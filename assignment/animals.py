@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import out_dir, report
+from assignment.common import add_device_arguments, out_dir, report, setup_devices
 
 HELP = "FIT3181 A1 Part 3: Animals CNN - DefaultModel, YourModel, comparisons, tuning, attacks, adversarial training"
 DEFAULT_DATA = Path("datasets/Animals")
@@ -41,6 +41,7 @@ def add_arguments(p):
     p.add_argument("--adversarial", action="store_true",
                    help="Q3.8-3.9: FGSM/PGD/MIM on the trained model, then PGD adversarial training")
     p.add_argument("--adv-epochs", type=int, default=None, help="epochs of adversarial training (default --epochs)")
+    add_device_arguments(p)
 
 
 def load_data(data=None, max_images=500, seed=6789, verbose=100):
@@ -69,7 +70,7 @@ def make_your_model(data_manager, args, name="your_model", **overrides):
 
     params = dict(name=name, num_classes=len(data_manager.classes), num_blocks=3, feature_maps=32, drop_rate=0.2,
                   batch_norm=True, use_skip=True, optimizer="adam", learning_rate=1e-3, batch_size=args.batch_size,
-                  num_epochs=args.epochs, seed=args.seed)
+                  num_epochs=args.epochs, seed=args.seed, strategy=args.strategy_object)
     params.update(overrides)
     return YourModel(**params)
 
@@ -105,7 +106,8 @@ def run_baseline(data_manager, args, out):
     from models import DefaultModel
 
     network1 = DefaultModel(name="network1", num_classes=len(data_manager.classes), optimizer="sgd",
-                            batch_size=128, num_epochs=args.epochs, learning_rate=0.5, seed=args.seed)
+                            batch_size=128, num_epochs=args.epochs, learning_rate=0.5, seed=args.seed,
+                            strategy=args.strategy_object)
     network1.build_cnn()
     network1.summary()
     network1.fit(data_manager, batch_size=64, num_epochs=args.epochs)
@@ -152,7 +154,7 @@ def run_adversarial(model, data_manager, args, out):
         robust.model, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
         num_classes=robust.num_classes, batch_size=robust.batch_size, epochs=robust.num_epochs,
         learning_rate=robust.learning_rate, value_range=vr, adversarial=robust.adversarial, seed=args.seed,
-        callbacks=[checkpoint])
+        callbacks=[checkpoint], strategy=args.strategy_object)
     robust.plot_progress(save_path=out / "animals_robust_progress.png")
     print(f"best robust model (PGD validation accuracy {checkpoint.best:.4f}, epoch {checkpoint.best_epoch}): {path}")
 
@@ -170,6 +172,7 @@ def run_adversarial(model, data_manager, args, out):
 
 
 def run(args):
+    args.strategy_object = setup_devices(args)
     out = out_dir(args.out)
     args.models_dir.mkdir(parents=True, exist_ok=True)
     data_manager = load_data(args.data, args.max_images)
@@ -183,7 +186,8 @@ def run(args):
         from coursekit.tuning import grid_search
         print("\n== Q3.4: grid search (num_blocks x use_skip x learning_rate) ==")
         rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False, **p),
-                                 data_manager, batch_size=args.batch_size, num_epochs=args.epochs)
+                                 data_manager, batch_size=args.batch_size, num_epochs=args.epochs,
+                                 print_table=False)
         report("Q3.4 grid search, sorted by validation accuracy", rows, out, "tuning")
     if args.compare_augmentation:
         compare("Q3.6 data augmentation", {

@@ -17,3 +17,23 @@ def report(title, rows, out, name, columns=None):
     print(f"\n== {title} ==")
     print(format_table(rows, columns))
     (Path(out) / f"{name}.json").write_text(json.dumps(rows, indent=2))
+
+
+def add_device_arguments(p):
+    """``--strategy`` and ``--mixed-precision``, shared by the training tasks."""
+    p.add_argument("--strategy", choices=["default", "mirrored", "tpu", "multiworker"], default="default",
+                   help="tf.distribute strategy: one device (default), all local GPUs, a Colab TPU, or several "
+                        "machines configured by TF_CONFIG")
+    p.add_argument("--mixed-precision", choices=["auto", "on", "off"], default="auto",
+                   help="mixed precision: auto = on when a GPU is present (bfloat16 where supported)")
+
+
+def setup_devices(args):
+    """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device)."""
+    from coursekit.distribute import get_strategy, mixed_precision_policy
+
+    policy = mixed_precision_policy({"auto": "auto", "on": True, "off": False}[args.mixed_precision])
+    strategy = get_strategy(args.strategy)
+    replicas = strategy.num_replicas_in_sync if strategy is not None else 1
+    print(f"dtype policy: {policy}; strategy: {args.strategy} ({replicas} replica{'s' if replicas > 1 else ''})")
+    return strategy

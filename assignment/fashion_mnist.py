@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import out_dir, report
+from assignment.common import add_device_arguments, out_dir, report, setup_devices
 
 HELP = "FIT3181 A1 Part 2: Fashion-MNIST DNN - load, split, plot, train, grid search, label smoothing"
 
@@ -27,6 +27,7 @@ def add_arguments(p):
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", type=Path, default=Path("outputs/fashion_mnist"), help="where plots and tables go")
+    add_device_arguments(p)
 
 
 def run(args):
@@ -34,6 +35,7 @@ def run(args):
     from coursekit.dnn import DenseClassifier
     from coursekit.tuning import grid_search
 
+    strategy = setup_devices(args)
     out = out_dir(args.out)
     try:
         (X_train_full_img, y_train_full), (X_test_img, y_test) = load_fashion_mnist(
@@ -49,7 +51,7 @@ def run(args):
 
     def model(**kw):
         params = dict(learning_rate=args.learning_rate, batch_size=args.batch_size, num_epochs=args.epochs,
-                      seed=args.seed, verbose=False)
+                      seed=args.seed, verbose=False, strategy=strategy)
         params.update(kw)
         return DenseClassifier(**params)
 

@@ -23,7 +23,8 @@ def check_activation(name):
 
 
 def _classifier_head(x, num_classes):
-    logits = layers.Dense(num_classes, name=LOGITS)(x)
+    # float32 logits and softmax: under a mixed-precision policy the loss is still computed in float32
+    logits = layers.Dense(num_classes, name=LOGITS, dtype="float32")(x)
     return logits, layers.Activation("softmax", name=PROBABILITIES, dtype="float32")(logits)
 
 

@@ -18,13 +18,14 @@ class DenseClassifier:
     """
 
     def __init__(self, n1=20, n2=40, activation="relu", num_classes=10, input_dim=784, optimizer="adam",
-                 learning_rate=1e-3, label_smoothing=0.0, batch_size=128, num_epochs=20, seed=1234, verbose=True):
+                 learning_rate=1e-3, label_smoothing=0.0, batch_size=128, num_epochs=20, seed=1234, verbose=True,
+                 strategy=None):
         self.n1, self.n2, self.activation = n1, n2, activation
         self.num_classes, self.input_dim = num_classes, input_dim
         self.optimizer, self.learning_rate = optimizer, learning_rate
         self.label_smoothing = label_smoothing
         self.batch_size, self.num_epochs = batch_size, num_epochs
-        self.seed, self.verbose = seed, verbose
+        self.seed, self.verbose, self.strategy = seed, verbose, strategy
         self.loss = SmoothedCrossEntropy(label_smoothing, from_logits=True) if label_smoothing else None
         keras.utils.set_random_seed(seed)
         self.model = mlp(input_dim, (n1, n2), activation, num_classes, name=f"mlp_{n1}_{n2}_{activation}")
@@ -36,7 +37,7 @@ class DenseClassifier:
             self.model, data.X_train, data.y_train, data.X_valid, data.y_valid, num_classes=self.num_classes,
             batch_size=batch_size or self.batch_size, epochs=num_epochs or self.num_epochs,
             optimizer=self.optimizer, learning_rate=self.learning_rate, value_range=(0.0, 1.0), seed=self.seed,
-            verbose=self.verbose, loss=self.loss)
+            verbose=self.verbose, loss=self.loss, strategy=self.strategy)
         return self.history
 
     def predict(self, X):

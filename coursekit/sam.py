@@ -16,7 +16,9 @@ def sam_update(model, loss_fn, x, y, rho, optimizer, stat_vars=None):
     with tf.GradientTape() as tape:
         y_pred = model(x, training=True)
         loss = loss_fn(y, y_pred)
-    grads = _dense(tape.gradient(loss, tvars), tvars)
+    # scale_loss is the identity except under mixed float16, where the optimizer unscales in apply();
+    # eps is scale-invariant (g / ||g||), so scaled gradients give the same perturbation.
+    grads = _dense(tape.gradient(optimizer.scale_loss(loss), tvars), tvars)
     stat_vars = model.non_trainable_variables if stat_vars is None else stat_vars
     stats = [tf.identity(v) for v in stat_vars]
     scale = rho / (tf.linalg.global_norm(grads) + 1e-12)
@@ -25,7 +27,7 @@ def sam_update(model, loss_fn, x, y, rho, optimizer, stat_vars=None):
         v.assign_add(e)
     with tf.GradientTape() as tape:
         sharp_loss = loss_fn(y, model(x, training=True))
-    sharp_grads = _dense(tape.gradient(sharp_loss, tvars), tvars)
+    sharp_grads = _dense(tape.gradient(optimizer.scale_loss(sharp_loss), tvars), tvars)
     for v, e in zip(tvars, eps):
         v.assign_sub(e)
     for v, s in zip(stat_vars, stats):

@@ -50,3 +50,31 @@ def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "MIRRORED-OK" in done.stdout
+
+
+def test_mixed_precision_trains_with_float32_logits_and_finite_loss():
+    import keras
+    import numpy as np
+
+    from coursekit.architectures import residual_cnn
+    from coursekit.distribute import get_strategy, mixed_precision_policy
+    from coursekit.training import fit_classifier
+
+    try:
+        assert mixed_precision_policy(True) == "mixed_bfloat16"  # no GPU here: bfloat16 on the CPU
+        net = residual_cnn(16, 16, 3, num_blocks=1, feature_maps=4, num_classes=3, batch_norm=True)
+        assert net.get_layer("block1_conv1").compute_dtype == "bfloat16"
+        assert net.get_layer("logits").compute_dtype == "float32"
+        rng = np.random.default_rng(0)
+        x = rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")
+        y = rng.integers(0, 3, 32)
+        hist = fit_classifier(net, x, y, num_classes=3, batch_size=16, epochs=1, sam_rho=0.05, verbose=False)
+        assert np.isfinite(hist.history["loss"]).all()
+        assert net.predict(x, verbose=0).dtype == np.float32
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    assert mixed_precision_policy("auto") == "float32"  # auto: off without a GPU
+    assert get_strategy("default") is None
+    import pytest
+    with pytest.raises(ValueError, match="unknown strategy"):
+        get_strategy("warp")

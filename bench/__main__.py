@@ -1,0 +1,193 @@
+"""``python -m bench [--quick]``: the project's paths against a template-style reference, in one run.
+
+Reference and project alternate, so other load on the machine hits both alike; each figure
+is the best of ``--repeats`` rounds. Prints a table of ratios (project / reference) and the
+fraction of the machine's float32 matmul throughput each path reaches, and writes
+``bench/results.json``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
+import keras  # noqa: E402
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Records each epoch's wall time."""
+
+    def __init__(self):
+        super().__init__()
+        self.times = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.times.append(time.perf_counter() - self._start)
+
+
+def matmul_gflops(n=2048, reps=20):
+    """Best float32 matmul throughput of a compiled loop, in GFLOP/s."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+
+    @tf.function
+    def run(a, b):  # arguments, not captured constants, so nothing is folded at trace time
+        c = a
+        for _ in range(reps):
+            c = tf.matmul(c, b) * 1e-3
+        return c
+
+    run(a, b).numpy()
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        run(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 * reps / best / 1e9
+
+
+def steady_epoch(times):
+    """An epoch's time once compiled: the fastest epoch after the first."""
+    return min(times[1:]) if len(times) > 1 else times[0]
+
+
+def train_rate_project(build, x, y, batch_size, epochs, adversarial=None):
+    from coursekit.training import fit_classifier
+
+    timer = EpochTimer()
+    fit_classifier(build(), x, y, num_classes=10, batch_size=batch_size, epochs=epochs, verbose=False,
+                   callbacks=[timer], adversarial=adversarial)
+    return len(x) / steady_epoch(timer.times), steady_epoch(timer.times)
+
+
+def train_rate_reference(build, x, y, batch_size, epochs):
+    from bench import reference
+
+    timer = EpochTimer()
+    reference.compile_and_fit(build(), x, y, batch_size, epochs, callbacks=[timer])
+    return len(x) / steady_epoch(timer.times)
+
+
+def attack_rate(fn, n):
+    fn()  # compile / warm up
+    start = time.perf_counter()
+    fn()
+    return n / (time.perf_counter() - start)
+
+
+def best_of(repeats, pair):
+    """Run ``pair()`` -> (reference, project) ``repeats`` times, alternating; keep each side's best."""
+    ref, proj = [], []
+    for _ in range(repeats):
+        r, p = pair()
+        ref.append(r)
+        proj.append(p)
+    return max(ref), max(proj)
+
+
+def entry(reference, project):
+    return {"project": round(project, 2), "reference": round(reference, 2), "ratio": round(project / reference, 3)}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes for CI (seconds, figures not meaningful)")
+    parser.add_argument("--repeats", type=int, default=None, help="alternating rounds per figure (default 2, quick 1)")
+    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
+    args = parser.parse_args(argv)
+    from bench import reference
+    from coursekit.architectures import default_cnn, residual_cnn
+    from coursekit.attacks import fgsm, mim, pgd
+    from coursekit.flops import forward_flops
+    from coursekit.tables import format_table
+    from coursekit.trainer import AdversarialTraining
+
+    quick = args.quick
+    repeats = args.repeats or (1 if quick else 2)
+    n_train, n_attack, epochs, batch = (256, 32, 2, 64) if quick else (4096, 512, 3, 64)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (n_train, 32, 32, 3)).astype(np.float32)
+    y = rng.integers(0, 10, n_train)
+    keras.utils.set_random_seed(0)
+
+    peak = matmul_gflops(1024 if quick else 2048, 5 if quick else 20)
+    print(f"float32 matmul: {peak:.1f} GFLOP/s", flush=True)
+    flops_default = forward_flops(default_cnn(num_classes=10))
+    flops_yours = forward_flops(residual_cnn(num_blocks=3, num_classes=10))
+    results = {"matmul_gflops": round(peak, 1), "quick": quick, "n_train": n_train, "n_attack": n_attack,
+               "batch_size": batch, "forward_mflop_default": round(flops_default / 1e6, 2),
+               "forward_mflop_yourmodel": round(flops_yours / 1e6, 2), "python": platform.python_version(),
+               "machine": platform.machine()}
+
+    print("training throughput ...", flush=True)
+    results["train_default"] = entry(*best_of(repeats, lambda: (
+        train_rate_reference(lambda: reference.default_cnn(), x, y, batch, epochs),
+        train_rate_project(lambda: default_cnn(num_classes=10), x, y, batch, epochs)[0])))
+    results["train_yourmodel"] = entry(*best_of(repeats, lambda: (
+        train_rate_reference(lambda: reference.residual_cnn(num_blocks=3), x, y, batch, epochs),
+        train_rate_project(lambda: residual_cnn(num_blocks=3, num_classes=10, batch_norm=True, use_skip=True),
+                           x, y, batch, epochs)[0])))
+
+    print("attack throughput ...", flush=True)
+    net = default_cnn(num_classes=10)
+    from coursekit.training import fit_classifier
+    fit_classifier(net, x, y, num_classes=10, batch_size=batch, epochs=1, verbose=False)
+    ref_net = reference.default_cnn()
+    ref_net.set_weights(net.get_weights())
+    xa, ya = x[:n_attack], y[:n_attack]
+    eps, k, eta = 0.0313, 20, 0.002
+    results["fgsm"] = entry(*best_of(repeats, lambda: (
+        attack_rate(lambda: reference.fgsm(ref_net, xa.astype(np.float64), ya, eps), n_attack),
+        attack_rate(lambda: fgsm(net, xa, ya, eps), n_attack))))
+    results["pgd20"] = entry(*best_of(repeats, lambda: (
+        attack_rate(lambda: reference.pgd(ref_net, xa.astype(np.float64), ya, eps, k, eta), n_attack),
+        attack_rate(lambda: pgd(net, xa, ya, eps, k, eta), n_attack))))
+    results["mim20"] = entry(*best_of(repeats, lambda: (
+        attack_rate(lambda: reference.mim(ref_net, xa.astype(np.float64), ya, eps, k, eta), n_attack),
+        attack_rate(lambda: mim(net, xa, ya, eps, k, eta), n_attack))))
+
+    print("adversarial-training epoch ...", flush=True)
+    n_adv = min(n_train, 256 if quick else 1024)
+    clean_epochs, adv_epochs = [], []
+    for _ in range(repeats):
+        clean_epochs.append(train_rate_project(lambda: default_cnn(num_classes=10), x[:n_adv], y[:n_adv], batch,
+                                               2)[1])
+        adv_epochs.append(train_rate_project(lambda: default_cnn(num_classes=10), x[:n_adv], y[:n_adv], batch, 2,
+                                             adversarial=AdversarialTraining(eps, 10, eta))[1])
+    results["adv_epoch_over_clean"] = round(min(adv_epochs) / min(clean_epochs), 3)
+
+    limit = peak * 1e9
+    results["train_default_peak_fraction"] = round(results["train_default"]["project"] * 3 * flops_default / limit, 3)
+    results["train_yourmodel_peak_fraction"] = round(
+        results["train_yourmodel"]["project"] * 3 * flops_yours / limit, 3)
+    results["pgd20_peak_fraction"] = round(results["pgd20"]["project"] * k * 2 * flops_default / limit, 3)
+    results["mim20_peak_fraction"] = round(results["mim20"]["project"] * k * 2 * flops_default / limit, 3)
+    results["fgsm_peak_fraction"] = round(results["fgsm"]["project"] * 2 * flops_default / limit, 3)
+
+    rows = [{"path": key, "reference img/s": results[key]["reference"], "project img/s": results[key]["project"],
+             "ratio": results[key]["ratio"],
+             "of FLOP limit": results[f"{key}_peak_fraction"]}
+            for key in ("train_default", "train_yourmodel", "fgsm", "pgd20", "mim20")]
+    print()
+    print(format_table(rows))
+    print(f"adversarial-training (PGD-10) epoch / clean epoch: {results['adv_epoch_over_clean']}")
+    print(f"float32 matmul limit: {results['matmul_gflops']} GFLOP/s")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"written {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

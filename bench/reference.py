@@ -1,0 +1,81 @@
+"""The template's habits, kept here only as the baseline the benchmark compares against.
+
+Sequential / functional models ending in ``Dense(softmax)``, ``model.fit`` on float64 numpy,
+and attacks as eager Python loops over ``GradientTape`` with the loss computed on probabilities.
+"""
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+
+def default_cnn(width=32, height=32, depth=3, num_classes=10):
+    """The template's default network, written as the template wrote it."""
+    model = keras.Sequential([
+        keras.Input((height, width, depth)),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.Conv2D(32, 3, padding="same", activation="relu"),
+        layers.AveragePooling2D(pool_size=2),
+        layers.Conv2D(64, 3, padding="same", activation="relu"),
+        layers.Conv2D(64, 3, padding="same", activation="relu"),
+        layers.AveragePooling2D(pool_size=2),
+        layers.Flatten(),
+        layers.Dense(num_classes, activation="softmax"),
+    ])
+    return model
+
+
+def residual_cnn(width=32, height=32, depth=3, num_blocks=3, feature_maps=32, num_classes=10):
+    """A typical student ``YourModel``: the same blocks, ending in ``Dense(softmax)``."""
+    inputs = keras.Input((height, width, depth))
+    x = inputs
+    for i in range(num_blocks):
+        filters = feature_maps * 2 ** i
+        shortcut = x
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+        x = layers.Activation("relu")(layers.BatchNormalization()(x))
+        x = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same")(x))
+        if shortcut.shape[-1] != filters:
+            shortcut = layers.Conv2D(filters, 1, padding="same")(shortcut)
+        x = layers.Activation("relu")(layers.Add()([x, shortcut]))
+        x = layers.AveragePooling2D(2, strides=2, padding="same")(x)
+        x = layers.Dropout(0.2)(x)
+    outputs = layers.Dense(num_classes, activation="softmax")(layers.Flatten()(x))
+    return keras.Model(inputs, outputs)
+
+
+def compile_and_fit(model, x, y, batch_size, epochs, callbacks=()):
+    """``model.fit`` on float64 numpy with integer labels, as the template does."""
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    return model.fit(x.astype(np.float64), y, batch_size=batch_size, epochs=epochs, verbose=0,
+                     callbacks=list(callbacks))
+
+
+def _grad(model, x, y):
+    xt = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        loss = keras.losses.sparse_categorical_crossentropy(y, model(xt))
+    return tape.gradient(loss, xt).numpy()
+
+
+def fgsm(model, x, y, eps):
+    return np.clip(x + eps * np.sign(_grad(model, x, y)), -1, 1)
+
+
+def pgd(model, x, y, eps, steps, step_size, seed=0):
+    x_adv = np.clip(x + np.random.default_rng(seed).uniform(-eps, eps, x.shape), -1, 1)
+    for _ in range(steps):
+        x_adv = x_adv + step_size * np.sign(_grad(model, x_adv, y))
+        x_adv = np.clip(np.clip(x_adv, x - eps, x + eps), -1, 1)
+    return x_adv
+
+
+def mim(model, x, y, eps, steps, step_size, decay=1.0):
+    x_adv, g = x.copy(), np.zeros_like(x)
+    for _ in range(steps):
+        grad = _grad(model, x_adv, y)
+        g = decay * g + grad / np.maximum(np.abs(grad).sum(axis=(1, 2, 3), keepdims=True), 1e-12)
+        x_adv = np.clip(np.clip(x_adv + step_size * np.sign(g), x - eps, x + eps), -1, 1)
+    return x_adv
