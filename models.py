@@ -21,6 +21,8 @@ re-exports the rest.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
@@ -120,11 +122,12 @@ class DefaultModel:
         return logits_model(self._require_model())
 
     # ---------------------------------------------------------------- training
-    def fit(self, data_manager, batch_size=None, num_epochs=None):
+    def fit(self, data_manager, batch_size=None, num_epochs=None, *, callbacks=()):
         """Train on ``data_manager``'s training split, validating on its validation split.
 
         Augmentation, mixup, SAM, adversarial training and early stopping apply as
-        configured. The Keras ``History`` is kept in ``self.history``.
+        configured; ``callbacks`` are extra Keras callbacks. The Keras ``History`` is kept
+        in ``self.history``.
         """
         if self.model is None:
             self.build_cnn()
@@ -134,15 +137,14 @@ class DefaultModel:
         if self.verbose:
             print(f"Train on {len(data_manager.y_train)} samples, validate on {len(data_manager.y_valid)} samples")
         adversarial = self.adversarial
-        if adversarial is not None and tuple(adversarial.value_range) != self.value_range:
-            adversarial = AdversarialTraining(adversarial.eps, adversarial.steps, adversarial.step_size,
-                                              self.value_range, adversarial.clean_weight)
+        if adversarial is not None:  # PGD must clip to the range this data really has
+            adversarial = dataclasses.replace(adversarial, value_range=self.value_range)
         self.history = fit_classifier(
             self.model, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
             num_classes=self.num_classes, batch_size=batch_size, epochs=num_epochs, optimizer=self.optimizer,
             learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
-            monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy)
+            monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks)
         return self.history
 
     # -------------------------------------------------------------- evaluation

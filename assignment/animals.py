@@ -9,6 +9,7 @@ Steps (each a flag; the plain run does the first two):
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -149,12 +150,7 @@ def run_adversarial(model, data_manager, args, out):
     robust.build_cnn()
     path = args.models_dir / "animals_robust.h5"
     checkpoint = RobustCheckpoint(data_manager.X_valid, data_manager.y_valid, path, value_range=vr, seed=args.seed)
-    from coursekit.training import fit_classifier
-    robust.history = fit_classifier(
-        robust.model, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
-        num_classes=robust.num_classes, batch_size=robust.batch_size, epochs=robust.num_epochs,
-        learning_rate=robust.learning_rate, value_range=vr, adversarial=robust.adversarial, seed=args.seed,
-        callbacks=[checkpoint], strategy=args.strategy_object)
+    robust.fit(data_manager, callbacks=[checkpoint])
     robust.plot_progress(save_path=out / "animals_robust_progress.png")
     print(f"best robust model (PGD validation accuracy {checkpoint.best:.4f}, epoch {checkpoint.best_epoch}): {path}")
 
@@ -163,7 +159,6 @@ def run_adversarial(model, data_manager, args, out):
     print("evaluating the saved model in a fresh process ...", flush=True)
     done = subprocess.run([sys.executable, "-m", "assignment.robust_eval", str(path), str(split),
                            "--seed", str(args.seed), "--json", str(out / "robust_eval.json")], check=True)
-    import json
     robust_report = json.loads((out / "robust_eval.json").read_text())
     rows = [{"model": "clean-trained YourModel", **{k: round(v, 4) for k, v in clean_report.items()}},
             {"model": "PGD-trained (reloaded .h5)", **{k: round(v, 4) for k, v in robust_report.items()}}]

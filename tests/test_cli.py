@@ -23,14 +23,18 @@ def test_help_lists_the_tasks(tmp_path):
     assert "animals" in done.stdout
 
 
-def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
+def _colour_folders(root, n=20):
     rng = np.random.default_rng(0)
-    data = tmp_path / "Animals"
     for c, colour in enumerate([(220, 30, 30), (30, 220, 30), (30, 30, 220)]):
-        (data / f"class{c}").mkdir(parents=True)
-        for i in range(20):
+        (root / f"class{c}").mkdir(parents=True)
+        for i in range(n):
             img = np.clip(rng.normal(colour, 40, (24, 24, 3)), 0, 255).astype(np.uint8)
-            Image.fromarray(img).save(data / f"class{c}" / f"{i:02d}.jpg")
+            Image.fromarray(img).save(root / f"class{c}" / f"{i:02d}.jpg")
+    return root
+
+
+def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
+    data = _colour_folders(tmp_path / "Animals")
     done = _run(["animals", "--data", str(data), "--epochs", "1", "--out", "out", "--models-dir", "models"],
                 tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -41,6 +45,23 @@ def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
     assert (tmp_path / "models" / "network1.h5").is_file() and (tmp_path / "models" / "your_model.h5").is_file()
     assert (tmp_path / "out" / "your_model_progress.png").is_file()
     assert "\r" not in done.stdout and "\x1b" not in done.stdout
+
+
+def test_animals_task_runs_every_comparison_tuning_and_the_adversarial_part(tmp_path):
+    data = _colour_folders(tmp_path / "Animals", n=30)
+    done = _run(["animals", "--data", str(data), "--epochs", "1", "--adv-epochs", "1", "--out", "out",
+                 "--models-dir", "models", "--compare-skip", "--tune", "--compare-augmentation", "--compare-mixup",
+                 "--sam", "--adversarial"], tmp_path, timeout=900)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = tmp_path / "out"
+    for key in ("compare_skip", "compare_augmentation", "compare_mixup", "compare_sam"):
+        assert len(json.loads((out / f"{key}.json").read_text())) == 2, key
+        assert (out / f"{key}.png").is_file(), key
+    assert len(json.loads((out / "tuning.json").read_text())) == 12
+    robustness = json.loads((out / "robustness.json").read_text())
+    assert [set(r) for r in robustness] == [{"model", "clean", "fgsm", "pgd", "mim"}] * 2
+    assert (tmp_path / "models" / "animals_robust.h5").is_file() and (out / "adversarial_pgd.png").is_file()
+    assert "loaded " in done.stdout  # the saved robust model was evaluated in a process of its own
 
 
 def test_numerics_task_prints_every_value_with_its_formula(tmp_path):

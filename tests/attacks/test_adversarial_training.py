@@ -3,7 +3,6 @@ import pytest
 
 from coursekit.robustness import RobustCheckpoint, robust_accuracy
 from coursekit.saving import load_h5
-from coursekit.training import fit_classifier
 from models import AdversarialTraining, YourModel
 
 EPS = 0.1
@@ -13,13 +12,9 @@ def test_pgd_trained_model_is_more_robust_than_the_same_net_trained_clean(traine
     robust = YourModel(name="robust", width=16, height=16, num_classes=3, num_blocks=2, feature_maps=8,
                        batch_norm=True, learning_rate=0.01, batch_size=16, num_epochs=5, patience=None,
                        verbose=False, adversarial=AdversarialTraining(eps=EPS, steps=5, step_size=EPS / 4))
-    robust.build_cnn()
     checkpoint = RobustCheckpoint(blobs_manager.X_valid, blobs_manager.y_valid, tmp_path / "best.h5", eps=EPS,
                                   steps=5, step_size=EPS / 4, verbose=False)
-    robust.history = fit_classifier(
-        robust.model, blobs_manager.X_train, blobs_manager.y_train, blobs_manager.X_valid, blobs_manager.y_valid,
-        num_classes=3, batch_size=16, epochs=5, learning_rate=0.01, adversarial=robust.adversarial,
-        callbacks=[checkpoint], verbose=False)
+    robust.fit(blobs_manager, callbacks=[checkpoint])
     assert len(robust.history.history["val_robust_accuracy"]) == 5
     x, y = blobs_manager.X_test, blobs_manager.y_test
     attack = dict(eps=EPS, steps=20, step_size=EPS / 8)
