@@ -59,3 +59,24 @@ def test_batch_norm_statistics_follow_the_first_pass_only():
     sam_update(model, lambda yt, yp: ce(yt, yp), x, y, 0.05, keras.optimizers.SGD(0.1))
     for got, want in zip(model.non_trainable_variables, expected):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-6)
+
+
+def test_trainer_with_sam_rho_takes_the_sam_step_not_a_plain_one():
+    from coursekit.trainer import ClassifierTrainer
+
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(6, 3)).astype(np.float32)
+    y = np.eye(2, dtype=np.float32)[[0, 1, 1, 0, 1, 0]]
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+    after = {}
+    for rho in (0.0, 0.5):
+        model = _tiny(seed=3)
+        trainer = ClassifierTrainer(model, sam_rho=rho)
+        trainer.compile(optimizer=keras.optimizers.SGD(0.1), loss=ce)
+        trainer.train_on_batch(x, y)
+        after[rho] = [v.numpy() for v in model.trainable_variables]
+    by_hand = _tiny(seed=3)
+    sam_update(by_hand, lambda yt, yp: ce(yt, yp), tf.constant(x), tf.constant(y), 0.5, keras.optimizers.SGD(0.1))
+    for got, want, plain in zip(after[0.5], by_hand.trainable_variables, after[0.0]):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(got, plain)
