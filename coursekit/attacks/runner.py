@@ -51,7 +51,7 @@ def _compiled(fns, name, strategy):
     return fns["compiled"][key]
 
 
-def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=None, **params):
+def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=None, random_start=True, **params):
     """Attack ``x`` in batches of ``batch_size``; returns an array of ``x``'s shape and dtype.
 
     Under a ``tf.distribute`` ``strategy`` each batch is split across its replicas; the random
@@ -65,6 +65,8 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     y = np.asarray(y)
     x32 = tf.convert_to_tensor(x, tf.float32)
     noise = start_noise(tf.shape(x32), tf.constant([int(seed) % (2 ** 31), 0], tf.int32))
+    if not random_start:
+        noise = tf.zeros_like(noise)
     scalars = [tf.constant(float(eps)), *(tf.constant(float(v)) for v in value_range)]
     scalars += [tf.constant(int(v)) if k == "steps" else tf.constant(float(v)) for k, v in params.items()]
     ds = tf.data.Dataset.from_tensor_slices((x32, tf.cast(y, tf.int32), noise)).batch(int(batch_size))

@@ -88,6 +88,14 @@ def test_attacks_run_in_inference_mode():
         np.testing.assert_array_equal(v.numpy(), s)  # BN moving statistics untouched
 
 
+def test_pgd_without_random_start_is_iterated_fgsm(trained, blobs_manager):
+    x, y = blobs_manager.X_test, blobs_manager.y_test
+    np.testing.assert_allclose(pgd(trained.model, x, y, eps=0.05, steps=1, step_size=0.05, random_start=False),
+                               fgsm(trained.model, x, y, eps=0.05), atol=1e-6)
+    assert not np.allclose(pgd(trained.model, x, y, eps=0.05, steps=1, step_size=0.05),
+                           fgsm(trained.model, x, y, eps=0.05), atol=1e-6)
+
+
 def test_mim_first_step_is_a_signed_gradient_step():
     model = residual_cnn(8, 8, 3, 1, 4, 2)
     x = np.random.default_rng(1).uniform(-0.5, 0.5, (4, 8, 8, 3)).astype(np.float32)
