@@ -131,6 +131,7 @@ class DefaultModel:
         """
         if self.model is None:
             self.build_cnn()
+        self._check_data(data_manager)
         batch_size = batch_size or self.batch_size
         num_epochs = num_epochs or self.num_epochs
         self.value_range = tuple(getattr(data_manager, "value_range", self.value_range))
@@ -185,6 +186,19 @@ class DefaultModel:
         """Load an ``.h5`` network saved by ``save``; it can be evaluated, attacked or trained further."""
         self.model = load_h5(path or self.name)
         return self.model
+
+    def _check_data(self, data_manager):
+        """Fail early, with the fix, when the data does not fit the network."""
+        shape = tuple(np.shape(data_manager.X_train)[1:])
+        expected = tuple(self.model.input_shape[1:])
+        if shape != expected:
+            raise ValueError(f"{self.name}: images are {shape} but the network expects {expected}; build it with "
+                             f"width={shape[1] if len(shape) > 1 else '?'}, height={shape[0]}, "
+                             f"depth={shape[2] if len(shape) > 2 else 1} (or resize with SimplePreprocessor)")
+        top = int(np.max(data_manager.y_train)) if len(data_manager.y_train) else -1
+        if top >= self.num_classes:
+            raise ValueError(f"{self.name}: labels go up to {top} but num_classes={self.num_classes}; "
+                             "pass num_classes=len(data_manager.classes)")
 
     def _require_model(self):
         if self.model is None:

@@ -146,3 +146,10 @@ def test_save_goes_to_saved_models_by_default_and_is_atomic(tmp_path, monkeypatc
         DefaultModel().load("nothing.h5")
     with pytest.raises(ValueError, match=".h5"):
         net.save("model.keras")
+
+
+def test_data_that_does_not_fit_the_network_is_refused_with_the_fix(blobs_manager):
+    with pytest.raises(ValueError, match=r"images are \(16, 16, 3\).*width=16, height=16"):
+        DefaultModel(num_classes=3, verbose=False).fit(blobs_manager, num_epochs=1)
+    with pytest.raises(ValueError, match="num_classes=len\\(data_manager.classes\\)"):
+        DefaultModel(width=16, height=16, num_classes=2, verbose=False).fit(blobs_manager, num_epochs=1)
