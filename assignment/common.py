@@ -1,5 +1,6 @@
 """Helpers the task modules share: output folders and result tables."""
 import json
+import os
 from pathlib import Path
 
 from coursekit.tables import format_table
@@ -16,7 +17,10 @@ def report(title, rows, out, name, columns=None):
     """Print ``rows`` as a table under ``title`` and keep them as JSON in ``out/name.json``."""
     print(f"\n== {title} ==")
     print(format_table(rows, columns))
-    (Path(out) / f"{name}.json").write_text(json.dumps(rows, indent=2))
+    path = Path(out) / f"{name}.json"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(rows, indent=2))
+    os.replace(tmp, path)  # a reader never sees half a table
 
 
 def add_device_arguments(p):

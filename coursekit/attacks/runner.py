@@ -9,6 +9,7 @@ import tensorflow as tf
 from coursekit.architectures import logits_model
 from coursekit.attacks.core import fgsm_core, mim_core, pgd_core, start_noise
 from coursekit.attacks.utils import check_attack_inputs
+from coursekit.progress import progress
 
 _COMPILED = weakref.WeakKeyDictionary()
 
@@ -73,5 +74,6 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     if strategy is not None:
         ds = strategy.experimental_distribute_dataset(ds)
     fn = _compiled(fns, name, strategy)
-    out = [fn(xb, yb, nb, *scalars).numpy() for xb, yb, nb in ds]
+    batches = progress(ds, total=-(-len(x) // int(batch_size)), desc=name.upper(), unit="batch", leave=False)
+    out = [fn(xb, yb, nb, *scalars).numpy() for xb, yb, nb in batches]
     return np.concatenate(out).astype(x.dtype, copy=False) if out else x.copy()
