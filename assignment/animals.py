@@ -157,13 +157,12 @@ def run_adversarial(model, data_manager, args, out):
     split = out / "test_split.npz"
     np.savez(split, X=X, y=y, value_range=np.asarray(vr))
     print("evaluating the saved model in a fresh process ...", flush=True)
-    done = subprocess.run([sys.executable, "-m", "assignment.robust_eval", str(path), str(split),
-                           "--seed", str(args.seed), "--json", str(out / "robust_eval.json")], check=True)
+    subprocess.run([sys.executable, "-m", "assignment.robust_eval", str(path), str(split),
+                    "--seed", str(args.seed), "--json", str(out / "robust_eval.json")], check=True)
     robust_report = json.loads((out / "robust_eval.json").read_text())
     rows = [{"model": "clean-trained YourModel", **{k: round(v, 4) for k, v in clean_report.items()}},
             {"model": "PGD-trained (reloaded .h5)", **{k: round(v, 4) for k, v in robust_report.items()}}]
     report("Robust accuracy on the test set (eps=0.0313, k=20, eta=0.002)", rows, out, "robustness")
-    return done.returncode
 
 
 def run(args):
