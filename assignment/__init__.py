@@ -9,6 +9,7 @@ TASKS = {
     "animals": "assignment.animals",
     "numerics": "assignment.numerics",
     "fashion-mnist": "assignment.fashion_mnist",
+    "mnist": "assignment.mnist",
 }
 
 

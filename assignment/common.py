@@ -13,14 +13,32 @@ def out_dir(path) -> Path:
     return path
 
 
+def write_json(data, path) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically: a reader never sees half a file."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_plain))
+    os.replace(tmp, path)
+    return path
+
+
+def _plain(value):
+    # numpy scalars and arrays as plain JSON numbers and lists
+    return value.tolist() if hasattr(value, "tolist") else str(value)
+
+
 def report(title, rows, out, name, columns=None):
     """Print ``rows`` as a table under ``title`` and keep them as JSON in ``out/name.json``."""
     print(f"\n== {title} ==")
     print(format_table(rows, columns))
-    path = Path(out) / f"{name}.json"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(rows, indent=2))
-    os.replace(tmp, path)  # a reader never sees half a table
+    write_json(rows, Path(out) / f"{name}.json")
+
+
+def write_metrics(out, metrics) -> Path:
+    """Keep the figures a task printed in ``out/metrics.json`` and say where."""
+    path = write_json(metrics, Path(out) / "metrics.json")
+    print(f"\nmetrics: {path}")
+    return path
 
 
 def add_device_arguments(p):

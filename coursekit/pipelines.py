@@ -45,3 +45,20 @@ def training_dataset(x, y, num_classes, batch_size, seed=0):
     ds = tf.data.Dataset.counter().flat_map(epoch)
     ds = ds.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx)), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE), math.ceil(n / int(batch_size))
+
+
+def labelled_dataset(x, y, batch_size, shuffle_seed=None):
+    """A finite dataset of ``(float32 inputs, int64 labels)`` batches, for hand-written epoch loops.
+
+    With ``shuffle_seed`` the order is reshuffled at every pass over it, repeatably: the
+    ``k``-th pass has the same order in every run with the same seed (the seed's
+    ``DataLoader(shuffle=True)`` after ``torch.manual_seed``).
+    """
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y).astype(np.int64)
+    if len(x) != len(y):
+        raise ValueError(f"{len(x)} inputs but {len(y)} labels")
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(x), seed=int(shuffle_seed), reshuffle_each_iteration=True)
+    return ds.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)

@@ -111,3 +111,37 @@ def _show(ax, image, value_range):
         pixels = pixels[..., 0]
     ax.imshow(pixels, cmap="gray" if pixels.ndim == 2 else None, vmin=0, vmax=255)
     ax.axis("off")
+
+
+def plot_image_grid(images, titles, cols=5, value_range=(0.0, 1.0), title=None, title_colors=None, save_path=None):
+    """Images in a grid of ``cols`` columns, each with its own title (e.g. ``Label: 7``).
+
+    ``value_range`` maps the pixels back for display; grey images may be ``H x W`` or ``H x W x 1``.
+    ``title_colors`` colours each title (e.g. red for wrong predictions).
+    """
+    n = len(images)
+    rows = max(1, int(np.ceil(n / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 2.5 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for k, (ax, image) in enumerate(zip(axes.ravel(), images)):
+        _show(ax, image, value_range)
+        ax.set_title(titles[k], fontsize=9, color=title_colors[k] if title_colors is not None else "black")
+    if title:
+        fig.suptitle(title)
+    return _finish(fig, save_path)
+
+
+def plot_loss_curve(train_counter, train_losses, test_counter, test_losses, ylabel="cross-entropy", title="Loss curve",
+                    save_path=None):
+    """Training loss against examples seen (one point per log interval) and test loss per epoch."""
+    fig, ax = plt.subplots(figsize=(8, 5))
+    ax.plot(train_counter, train_losses, label="train loss", linewidth=1)
+    ax.plot(test_counter, test_losses, label="test loss", marker="o")
+    ax.set_xlim(left=0)
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("number of training examples seen")
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    return _finish(fig, save_path)

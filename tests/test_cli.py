@@ -89,3 +89,24 @@ def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert (tmp_path / "out" / "samples.png").is_file()
     missing = _run(["fashion-mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "train-images-idx3-ubyte.gz" in missing.stderr
+
+
+def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
+    from tests.datasets.test_mnist import write_fake_mnist
+
+    folder = write_fake_mnist(tmp_path / "mnist", n_train=320, n_test=100)
+    done = _run(["mnist", "--data", str(folder), "--epochs", "2", "--log-interval", "2", "--out", "out",
+                 "--no-download"], tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["mlp_params"] == 101_770 and metrics["cnn_params"] == 47_658
+    assert 0 < metrics["train_mean"] < 1 and 0 < metrics["train_std"] < 1
+    for key in ("mlp_test_accuracy", "cnn_test_accuracy"):
+        assert 0.0 <= metrics[key] <= 1.0
+    assert set(metrics["accuracy_normalized"]) == set(metrics["accuracy_unnormalized"]) == {"mlp", "cnn"}
+    assert metrics["accuracy_normalized"]["cnn"] == metrics["cnn_test_accuracy"]
+    for name in ("train_samples", "mlp_loss", "mlp_predictions", "mlp_misclassified", "cnn_misclassified"):
+        assert (tmp_path / "out" / f"{name}.png").is_file(), name
+    assert "5*5*10*20 + 20" in done.stdout and "Train Data: Mean=" in done.stdout
+    missing = _run(["mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
+    assert missing.returncode != 0 and "t10k-labels-idx1-ubyte.gz" in missing.stderr

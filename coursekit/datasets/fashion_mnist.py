@@ -1,74 +1,27 @@
 """Fashion-MNIST (FIT3181 A1 Part 2): loading from Keras, a local folder or the Keras cache; the split."""
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from coursekit.datasets.idx import read_idx
+from coursekit.datasets.idx_sets import FILES, IdxSource, load_idx_dataset  # noqa: F401
 
-FILES = {
-    "x_train": "train-images-idx3-ubyte.gz",
-    "y_train": "train-labels-idx1-ubyte.gz",
-    "x_test": "t10k-images-idx3-ubyte.gz",
-    "y_test": "t10k-labels-idx1-ubyte.gz",
-}
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
 DEFAULT_DIR = Path("datasets/fashion_mnist")
-SOURCE_URL = "https://github.com/zalandoresearch/fashion-mnist (folder data/fashion)"
-
-
-def keras_cache_dirs():
-    """Where ``keras.datasets.fashion_mnist`` keeps its files: ``$KERAS_HOME`` or ``~/.keras``, then ``/tmp/.keras``."""
-    home = os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")
-    return [Path(home) / "datasets" / "fashion-mnist", Path("/tmp/.keras/datasets/fashion-mnist")]
-
-
-def _has_files(folder):
-    return folder.is_dir() and all((folder / name).is_file() for name in FILES.values())
-
-
-def _read_folder(folder):
-    data = {key: read_idx(folder / name) for key, name in FILES.items()}
-    for split in ("train", "test"):
-        x, y = data[f"x_{split}"], data[f"y_{split}"]
-        if x.ndim != 3 or len(x) != len(y):
-            raise ValueError(f"{folder}: {FILES['x_' + split]} holds {x.shape} but {FILES['y_' + split]} "
-                             f"holds {len(y)} labels; the files do not belong together")
-    return (data["x_train"], data["y_train"]), (data["x_test"], data["y_test"])
+SOURCE = IdxSource("Fashion-MNIST", DEFAULT_DIR, "fashion_mnist", "fashion-mnist",
+                   "https://github.com/zalandoresearch/fashion-mnist (folder data/fashion)")
 
 
 def load_fashion_mnist(data_dir=None, allow_download=True):
     """``((X_train_full_img, y_train_full), (X_test_img, y_test))`` as ``uint8`` images and labels.
 
-    Looks, in order, in ``data_dir`` (when given, it must hold the four files), in
-    ``datasets/fashion_mnist/``, in the Keras cache, and finally asks
-    ``keras.datasets.fashion_mnist.load_data()`` to download (unless ``allow_download`` is
-    False). Fails with a message listing the files and where to put them.
+    Looks in ``data_dir``, ``datasets/fashion_mnist/``, the Keras cache, then downloads
+    (see ``coursekit.datasets.idx_sets.load_idx_dataset``).
     """
-    if data_dir is not None:
-        folder = Path(data_dir)
-        if not _has_files(folder):
-            missing = [n for n in FILES.values() if not (folder / n).is_file()]
-            raise FileNotFoundError(f"{folder} lacks {', '.join(missing)}; put the four Fashion-MNIST files "
-                                    f"there ({', '.join(FILES.values())}) from {SOURCE_URL}")
-        return _read_folder(folder)
-    for folder in [DEFAULT_DIR, *keras_cache_dirs()]:
-        if _has_files(folder):
-            return _read_folder(folder)
-    if allow_download:
-        try:
-            import keras
-            return keras.datasets.fashion_mnist.load_data()
-        except Exception as exc:  # offline: Keras raises a bare "URL fetch failure"
-            reason = f" (download failed: {exc})"
-    else:
-        reason = ""
-    raise FileNotFoundError(f"Fashion-MNIST not found{reason}. Put {', '.join(FILES.values())} from "
-                            f"{SOURCE_URL} in {DEFAULT_DIR}/ (or pass --data DIR), or in {keras_cache_dirs()[0]}/")
+    return load_idx_dataset(SOURCE, data_dir, allow_download, default_dir=DEFAULT_DIR)
 
 
 @dataclass

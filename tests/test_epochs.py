@@ -1,0 +1,93 @@
+import keras
+import numpy as np
+import pytest
+
+from coursekit.epochs import test_one_epoch, train_epochs, train_one_epoch
+from coursekit.pipelines import labelled_dataset
+from coursekit.small_nets import mnist_cnn, mnist_mlp
+
+
+def _data(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n)
+    x = rng.normal(0, 0.3, (n, 28, 28, 1)).astype(np.float32)
+    for i, label in enumerate(y):
+        x[i, 4:24, 2 * label + 4: 2 * label + 6] += 2.0
+    return x, y
+
+
+def _weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+@pytest.mark.parametrize("build", [mnist_mlp, mnist_cnn])
+def test_one_epoch_changes_the_weights_and_counts_right(build):
+    keras.utils.set_random_seed(0)
+    x, y = _data()
+    model = build()
+    before = _weights(model)
+    expected_correct = int(np.sum(np.argmax(model.predict(x, verbose=0), 1) == y))
+    # lr 0: the weights stay, so the count during training equals the count of the untrained model
+    frozen = keras.optimizers.SGD(learning_rate=0.0)
+    losses, counter, correct = train_one_epoch(labelled_dataset(x, y, 32), model, frozen, 2, 0)
+    assert correct == expected_correct
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    losses, counter, correct = train_one_epoch(labelled_dataset(x, y, 32), model, keras.optimizers.SGD(0.05), 2, 0)
+    assert any(not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_losses_and_counter_every_log_interval():
+    keras.utils.set_random_seed(0)
+    x, y = _data(n=200)
+    model = mnist_mlp()
+    frozen = keras.optimizers.SGD(learning_rate=0.0)
+    ds = labelled_dataset(x, y, 32)  # 7 batches: 6 of 32 and one of 8
+    losses, counter, _ = train_one_epoch(ds, model, frozen, 3, epoch=2)
+    assert counter == [2 * 200 + 96, 2 * 200 + 192]  # after batches 3 and 6, two epochs of 200 before
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    batches = list(ds)
+    for got, batch in zip(losses, (batches[2], batches[5])):
+        assert got == pytest.approx(float(loss_fn(batch[1], model(batch[0]))), rel=1e-5)
+    with pytest.raises(ValueError, match="log_interval"):
+        train_one_epoch(ds, model, frozen, 0, 0)
+
+
+def test_test_epoch_gives_average_loss_and_correct_count():
+    keras.utils.set_random_seed(1)
+    x, y = _data(n=150)
+    model = mnist_cnn()
+    loss, correct = test_one_epoch(labelled_dataset(x, y, 64), model)
+    logits = model.predict(x, verbose=0)
+    expected = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, logits)
+    assert loss == pytest.approx(float(expected), rel=1e-5)
+    assert correct == int(np.sum(np.argmax(logits, 1) == y))
+
+
+def test_log_softmax_and_softmax_outputs_give_the_same_loss_as_logits():
+    keras.utils.set_random_seed(2)
+    x, y = _data(n=64)
+    logits_net = mnist_mlp()
+    for act in ("log_softmax", "softmax"):
+        out = keras.layers.Activation(act)(logits_net.output)
+        wrapped = keras.Model(logits_net.input, out)
+        assert test_one_epoch(labelled_dataset(x, y, 32), wrapped)[0] == pytest.approx(
+            test_one_epoch(labelled_dataset(x, y, 32), logits_net)[0], rel=1e-5)
+
+
+def test_training_learns_and_records_every_epoch():
+    keras.utils.set_random_seed(3)
+    x, y = _data(n=400)
+    model = mnist_mlp()
+    rec = train_epochs(model, keras.optimizers.SGD(0.05), labelled_dataset(x, y, 32, shuffle_seed=0),
+                       labelled_dataset(x, y, 200), epochs=3, log_interval=5)
+    assert len(rec["test_losses"]) == 3 and rec["test_losses"][-1] < rec["test_losses"][0]
+    assert rec["test_correct"][-1] > 0.9 * len(y)
+    assert rec["train_counter"] == sorted(rec["train_counter"]) and rec["train_counter"][-1] == 2 * 400 + 320
+
+
+def test_shuffled_order_is_repeatable_and_changes_each_epoch():
+    x, y = _data(n=100)
+    first = [b[1].numpy().tolist() for b in labelled_dataset(x, y, 100, shuffle_seed=5)]
+    ds = labelled_dataset(x, y, 100, shuffle_seed=5)
+    again = [[b[1].numpy().tolist() for b in ds] for _ in range(2)]
+    assert again[0] == first and again[1] != again[0]
