@@ -10,6 +10,8 @@ TASKS = {
     "numerics": "assignment.numerics",
     "fashion-mnist": "assignment.fashion_mnist",
     "mnist": "assignment.mnist",
+    "double-moon": "assignment.double_moon",
+    "conv-blocks": "assignment.conv_blocks",
 }
 
 
