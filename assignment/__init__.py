@@ -12,6 +12,7 @@ TASKS = {
     "mnist": "assignment.mnist",
     "double-moon": "assignment.double_moon",
     "conv-blocks": "assignment.conv_blocks",
+    "cifar10": "assignment.cifar10",
 }
 
 

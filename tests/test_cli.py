@@ -110,3 +110,46 @@ def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert "5*5*10*20 + 20" in done.stdout and "Train Data: Mean=" in done.stdout
     missing = _run(["mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "t10k-labels-idx1-ubyte.gz" in missing.stderr
+
+
+def test_double_moon_task_runs_end_to_end(tmp_path):
+    done = _run(["double-moon", "--epochs", "1", "--trials", "2", "--gradcheck-cases", "20", "--out", "out"],
+                tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["gradcheck"] == "SUCCESS" and len(metrics["restarts"]) == 5
+    assert [r["lr"] for r in metrics["sweep_lr"]] == [2, 0.2, 0.02, 0.002]
+    assert [r["h"] for r in metrics["sweep_h"]] == [1, 2, 5, 7, 10, 100]
+    assert metrics["sweep_seconds"] > 0 and "generated two-moons" in done.stdout
+    for name in ("boundary_h7", "errors_h7", "sweep_lr_final", "sweep_lr_evolution", "sweep_h_final",
+                 "sweep_h_evolution", "sweep_h_boundaries"):
+        assert (tmp_path / "out" / f"{name}.png").is_file(), name
+
+
+def test_conv_blocks_task_prints_nhwc_shapes(tmp_path):
+    image = tmp_path / "img.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(image)
+    done = _run(["conv-blocks", "--image", str(image), "--out", "out"], tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    shapes = json.loads((tmp_path / "out" / "metrics.json").read_text())["shapes"]
+    assert shapes["conv_5x5x10"] == [1, 60, 76, 10] and shapes["conv_5x5x10_stride16"] == [1, 4, 5, 10]
+    assert shapes["laplacian"] == [1, 64, 80, 1] and shapes["max_pool_15"] == [1, 50, 66, 3]
+    assert (tmp_path / "out" / "laplacian.png").is_file()
+    bad = _run(["conv-blocks", "--image", str(tmp_path / "none.png")], tmp_path)
+    assert bad.returncode != 0 and "--image" in bad.stderr
+
+
+def test_cifar10_task_runs_end_to_end_on_folders(tmp_path):
+    from tests.datasets.test_cifar10 import write_cifar_folders
+
+    data = write_cifar_folders(tmp_path / "cifar", n=4)
+    done = _run(["cifar10", "--data", str(data), "--epochs", "1", "--out", "out", "--no-download"], tmp_path,
+                timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["convnet_params"] == 258_058
+    assert 0 <= metrics["linear_test_accuracy"] <= 1 and 0 <= metrics["convnet_test_accuracy"] <= 1
+    for name in ("samples", "linear_progress", "convnet_progress", "convnet_filters"):
+        assert (tmp_path / "out" / f"{name}.png").is_file(), name
+    missing = _run(["cifar10", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
+    assert missing.returncode != 0 and "train/<class>" in missing.stderr

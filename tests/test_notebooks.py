@@ -20,7 +20,8 @@ def code_of(path):
 
 
 def test_there_is_a_notebook_per_assignment_part():
-    assert [p.stem for p in NOTEBOOKS] == ["ds5220_mnist", "part1_numerics", "part2_fashion_mnist", "part3_animals"]
+    assert [p.stem for p in NOTEBOOKS] == ["ds5220_mnist", "part1_numerics", "part2_fashion_mnist", "part3_animals",
+                                           "recvis_a2"]
 
 
 def _notebook(stem):
@@ -53,3 +54,16 @@ def test_part1_notebook_runs(monkeypatch):
     finally:
         os.chdir(cwd)
     assert abs(namespace["values"]["loss"] - 0.402016) < 1e-6
+
+
+def test_recvis_a2_notebook_runs_in_a_kernel(tmp_path):
+    from tests.datasets.test_cifar10 import write_cifar_folders
+    from tests.notebook_kernel import count_images, outputs_text, run_notebook
+
+    cifar = write_cifar_folders(tmp_path / "cifar", n=3)
+    nb = run_notebook(_notebook("recvis_a2"), dict(EPOCHS=1, TRIALS=2, GRADCHECK_CASES=20, CIFAR_DIR=str(cifar),
+                                                   CIFAR_EPOCHS=1))
+    text = outputs_text(nb)
+    assert "SUCCESS" in text and "both sweeps" in text and "(1, 370, 498, 3)" not in text  # the sample photo
+    assert "max_pool_15" in text and "258058" in text and "ConvNet test accuracy" in text
+    assert count_images(nb) >= 12

@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+
+from coursekit import double_moon as dm
+
+
+def _params(rng, h=4):
+    return rng.standard_normal((2, h)), rng.standard_normal(h), rng.standard_normal(h), float(rng.standard_normal())
+
+
+def test_analytic_gradient_matches_central_differences():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        X, Y = rng.standard_normal(2), float(2 * rng.integers(2) - 1)
+        params = _params(rng)
+        for a, n in zip(dm.gradient_nn(X, Y, *params), dm.gradient_nn_numerical(X, Y, *params)):
+            np.testing.assert_allclose(a, n, atol=1e-7)
+
+
+def test_numerical_gradient_is_central_not_forward():
+    # with a coarse step, central differences are O(eps^2) off and forward ones O(eps): 1e-2 tells them apart
+    rng = np.random.default_rng(1)
+    X, Y = np.array([0.3, -0.2]), 1.0
+    Wi, bi, Wo, bo = np.abs(rng.standard_normal((2, 3))), np.ones(3), rng.standard_normal(3), 0.5
+    analytic = dm.gradient_nn(X, Y, Wi, bi, Wo, bo)
+    coarse = dm.gradient_nn_numerical(X, Y, Wi, bi, Wo, bo, eps=1e-2)
+    for a, n in zip(analytic, coarse):
+        np.testing.assert_allclose(a, n, atol=2e-5)
+
+
+def test_gradcheck_passes_and_fails_on_a_wrong_gradient(capsys):
+    assert dm.gradcheck(100)
+    assert "SUCCESS" in capsys.readouterr().out
+
+    def wrong(X, Y, Wi, bi, Wo, bo):
+        gWi, gbi, gWo, gbo = dm.gradient_nn(X, Y, Wi, bi, Wo, bo)
+        return gWi, gbi, -gWo, gbo  # a sign error in one parameter's gradient
+
+    assert not dm.gradcheck(100, gradient=wrong)
+    assert "FAILURE" in capsys.readouterr().out
+
+
+def test_loss_and_sigmoid_do_not_overflow():
+    with np.errstate(over="raise", invalid="raise"):
+        assert dm.logistic_loss(1, 1000.0) == pytest.approx(0.0, abs=1e-300)
+        assert dm.logistic_loss(1, -1000.0) == pytest.approx(1000.0)
+        assert dm.logistic_loss(-1, 1000.0) == pytest.approx(1000.0)
+        assert float(dm.sigm(-1000.0)) == 0.0 and float(dm.sigm(1000.0)) == 1.0
+        assert float(dm.sigm(0.0)) == 0.5  # a 0-d input: the seed's sigm fails on numpy 2 here
+    Wi, bi, Wo, bo = np.ones((2, 1)), np.zeros(1), np.array([1000.0]), 0.0
+    Po, Yo, loss = dm.nnet_forward_logloss(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([-1.0, 1.0]), Wi, bi, Wo, bo)
+    np.testing.assert_allclose(Yo, [1000.0, 0.0])
+    np.testing.assert_allclose(loss, [1000.0, np.log(2)])
+    assert np.all(np.isfinite(Po))
+
+
+def _plain_loop(Xtr, Ytr, Xval, Yval, lr, draws, Wi0):
+    """The seed's loop, one example at a time, with the given draws."""
+    Wi, bi, Wo, bo = Wi0.copy(), np.zeros(Wi0.shape[1]), np.zeros(Wi0.shape[1]), 0.0
+    tr, val = [], []
+    for n in draws:
+        gWi, gbi, gWo, gbo = dm.gradient_nn(Xtr[n], Ytr[n], Wi, bi, Wo, bo)
+        Wi, bi, Wo, bo = Wi - lr * gWi, bi - lr * gbi, Wo - lr * gWo, bo - lr * gbo
+        tr.append(100 * np.mean(np.sign(dm.nnet_forward_logloss(Xtr, Ytr, Wi, bi, Wo, bo)[1]) != Ytr))
+        val.append(100 * np.mean(np.sign(dm.nnet_forward_logloss(Xval, Yval, Wi, bi, Wo, bo)[1]) != Yval))
+    return np.array(tr), np.array(val), (Wi, bi, Wo, bo)
+
+
+def test_batched_runs_equal_plain_loops_step_for_step():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=200, seed=3)
+    rng = np.random.default_rng(4)
+    hs, lrs, steps = [1, 7, 20, 7], [0.02, 2.0, 0.2, 0.002], 700
+    Wi0 = [rng.standard_normal((2, h)) for h in hs]
+    draws = rng.integers(200, size=(len(hs), steps))
+    runs = dm.sgd_runs(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, block=16)
+    for r in range(len(hs)):
+        tr, val, params = _plain_loop(Xtr, Ytr, Xval, Yval, lrs[r], draws[r], Wi0[r])
+        np.testing.assert_allclose(runs.tr_error[r], tr, atol=1e-9)
+        np.testing.assert_allclose(runs.val_error[r], val, atol=1e-9)
+        for got, want in zip(runs.params[r], params):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert runs.tr_error[2, -1] < 20 and runs.tr_error[1].std() > 0  # it learns; lr = 2 jumps about
+
+
+def test_train_loop_follows_the_seed_and_learns():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=300, seed=5)
+    tr, val, (Wi, bi, Wo, bo) = dm.train_loop(Xtr, Ytr, Xval, Yval, 7, 0.2, vis="never", nEpochs=5, seed=0,
+                                              return_params=True)
+    assert tr.shape == val.shape == (5 * 300,)
+    assert tr[-1] < 10 and val[-1] < 15 and tr[0] > tr[-1]
+    again = dm.train_loop(Xtr, Ytr, Xval, Yval, 7, 0.2, vis="never", nEpochs=5, seed=0)
+    np.testing.assert_array_equal(again[0], tr)
+    assert Wi.shape == (2, 7) and bi.shape == Wo.shape == (7,)
+
+
+def test_sweep_groups_trials_per_setting():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=100, seed=6)
+    res = dm.sweep(Xtr, Ytr, Xval, Yval, [(2, 0.02), (5, 0.2)], trials=3, nEpochs=2, seed=0)
+    assert list(res) == [(2, 0.02), (5, 0.2)]
+    assert all(tr.shape == va.shape == (3, 200) for tr, va in res.values())
+
+
+def test_generated_data_and_mat_files(tmp_path):
+    from scipy.io import savemat
+
+    Xtr, Ytr, Xval, Yval, source = dm.load_double_moon()
+    assert Xtr.shape == Xval.shape == (1000, 2) and set(np.unique(Ytr)) == {-1.0, 1.0}
+    assert "generated" in source and not np.array_equal(Xtr, Xval)
+    savemat(tmp_path / "double_moon_train1000.mat", {"X": Xtr, "Y": Ytr})
+    savemat(tmp_path / "double_moon_val1000.mat", {"X": Xval.T, "Y": Yval})  # X stored 2 x N also works
+    got = dm.load_double_moon(tmp_path)
+    np.testing.assert_allclose(got[0], Xtr)
+    np.testing.assert_allclose(got[2], Xval)
+    assert "tmp" in got[4] or str(tmp_path) in got[4]
+    (tmp_path / "double_moon_val1000.mat").unlink()
+    with pytest.raises(FileNotFoundError, match="lacks double_moon_val1000.mat"):
+        dm.load_double_moon(tmp_path)
