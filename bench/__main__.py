@@ -183,6 +183,12 @@ def main(argv=None):
     results["adv_epoch_over_clean"] = round(adv / clean, 3)  # negated times: best_of keeps the fastest
     results["sam_epoch_over_clean"] = round(sam / clean, 3)
 
+    print("ported assignments' paths ...", flush=True)
+    from bench import tasks
+    results.update(tasks.mnist_epochs(quick, peak))
+    results["cifar_convnet"] = tasks.cifar_convnet(quick, peak)
+    results["double_moon_sweeps"] = tasks.double_moon_sweeps(quick)
+
     limit = peak * 1e9
     results["train_default_peak_fraction"] = round(results["train_default"]["project"] * 3 * flops_default / limit, 3)
     results["train_yourmodel_peak_fraction"] = round(
@@ -198,8 +204,15 @@ def main(argv=None):
     rows += [{"path": key, "reference img/s": results[key]["reference"],
               "project img/s": results[key]["project"], "ratio": results[key]["ratio"], "of FLOP limit": "-"}
              for key in ("train_default_bf16", "pgd20_bf16")]
+    rows += [{"path": key, "reference img/s": results[key]["reference"], "project img/s": results[key]["project"],
+              "ratio": results[key]["ratio"], "of FLOP limit": results[key]["peak_fraction"]}
+             for key in ("mnist_mlp_epoch", "mnist_cnn_epoch", "cifar_convnet")]
     print()
     print(format_table(rows))
+    moon = results["double_moon_sweeps"]
+    print(f"double-moon sweeps ({moon['trials']} trials x 10 settings x {moon['epochs']} epochs): project "
+          f"{moon['project_seconds']} s, seed-style loop {moon['seed_style_seconds']} s "
+          f"(measured {moon['seed_style_measured_seconds']} s on a part, scaled by steps), {moon['speedup']}x")
     print(f"adversarial-training (PGD-10) epoch / clean epoch: {results['adv_epoch_over_clean']}")
     print(f"SAM (rho=0.05) epoch / plain epoch: {results['sam_epoch_over_clean']}")
     print(f"float32 matmul limit: {results['matmul_gflops']} GFLOP/s")

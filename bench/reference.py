@@ -79,3 +79,49 @@ def mim(model, x, y, eps, steps, step_size, decay=1.0):
         g = decay * g + grad / np.maximum(np.abs(grad).sum(axis=(1, 2, 3), keepdims=True), 1e-12)
         x_adv = np.clip(np.clip(x_adv + step_size * np.sign(g), x - eps, x + eps), -1, 1)
     return x_adv
+
+
+# --- seed-style loops of the ported assignments --------------------------------------------------
+
+
+def seed_double_moon_loop(Xtr, Ytr, Xval, Yval, h, lr, steps, rng):
+    """The RecVis seed's ``train_loop``: one Python step per example, two full error evaluations each.
+
+    The seed's ``sigm`` no longer runs on numpy 2 (``np.where`` on a 0-d array); a plain
+    ``1 / (1 + exp(-x))`` stands in, as fast and with the same overflow warnings.
+    """
+    def sigm(x):
+        return 1 / (1 + np.exp(-x))
+
+    def forward(X, Y, Wi, bi, Wo, bo):
+        Yo = np.dot(np.maximum(np.dot(X, Wi) + bi, 0), Wo) + bo
+        return sigm(Yo), Yo, np.log(1 + np.exp(-Y * Yo))
+
+    Wi, Wo, bi, bo = rng.standard_normal((2, h)), np.zeros(h), np.zeros(h), 0.0
+    tr_error, val_error = np.zeros(steps), np.zeros(steps)
+    with np.errstate(over="ignore"):
+        for i in range(steps):
+            n = rng.integers(len(Xtr))
+            X, Y = Xtr[n], Ytr[n]
+            pre = Wi.T @ X + bi
+            H = (pre > 0) * pre
+            d = -Y * sigm(-Y * (np.dot(Wo, H) + bo))
+            gWi, gbi, gWo, gbo = d * np.outer(X, (H > 0) * Wo), d * ((H > 0) * Wo), d * H, d
+            Wi, Wo, bi, bo = Wi - lr * gWi, Wo - lr * gWo, bi - lr * gbi, bo - lr * gbo
+            tr_error[i] = 100 * np.mean(np.sign(forward(Xtr, Ytr, Wi, bi, Wo, bo)[1]) != Ytr)
+            val_error[i] = 100 * np.mean(np.sign(forward(Xval, Yval, Wi, bi, Wo, bo)[1]) != Yval)
+    return tr_error, val_error
+
+
+def eager_train_epoch(dataset, model, optimizer):
+    """A DS 5220-style epoch written the plain way: a Python loop of eager ``GradientTape`` steps."""
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    correct = 0
+    for x, y in dataset:
+        with tf.GradientTape() as tape:
+            out = model(x, training=True)
+            loss = loss_fn(y, out)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply(grads, model.trainable_variables)
+        correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == tf.cast(y, tf.int64), tf.int32)))
+    return correct
