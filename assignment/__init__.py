@@ -13,6 +13,7 @@ TASKS = {
     "double-moon": "assignment.double_moon",
     "conv-blocks": "assignment.conv_blocks",
     "cifar10": "assignment.cifar10",
+    "init-study": "assignment.init_study",
 }
 
 
