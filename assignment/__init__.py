@@ -14,6 +14,8 @@ TASKS = {
     "conv-blocks": "assignment.conv_blocks",
     "cifar10": "assignment.cifar10",
     "init-study": "assignment.init_study",
+    "magic": "assignment.magic",
+    "imagenette": "assignment.imagenette",
 }
 
 

@@ -33,8 +33,9 @@ def propagate(x, init, activation="none", depth=100, width=512, seed=0):
         x = act(tf.linalg.matvec(init(width, width, seed=seed * 1000 + layer), x))
         values = x.numpy().astype(np.float64)
         finite.append(bool(np.all(np.isfinite(values))))
-        stds.append(float(values.std(ddof=1)))
-        means.append(float(values.mean()))
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf: the NaN the task is about
+            stds.append(float(values.std(ddof=1)))
+            means.append(float(values.mean()))
     return x, np.array(stds), np.array(means), np.array(finite)
 
 

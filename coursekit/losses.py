@@ -31,3 +31,28 @@ class SmoothedCrossEntropy(keras.losses.Loss):
 
     def get_config(self):
         return {**super().get_config(), "alpha": self.alpha, "from_logits": self.from_logits}
+
+
+class OneHotBinaryCrossentropy(keras.losses.Loss):
+    """Binary cross-entropy from a single logit, with the target given one-hot over two classes.
+
+    Lets a one-logit network (``BCEWithLogitsLoss`` in PyTorch terms) train through the same
+    pipeline as the multi-class ones: column 1 of the one-hot target is the positive class.
+    """
+
+    def __init__(self, name="binary_crossentropy", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        return keras.losses.binary_crossentropy(ops.cast(y_true[:, 1:], y_pred.dtype), y_pred, from_logits=True)
+
+
+def _one_logit_accuracy(y_true, y_pred):
+    return ops.cast(ops.equal(y_true[:, 1] > 0.5, y_pred[:, 0] > 0), "float32")
+
+
+class OneHotBinaryAccuracy(keras.metrics.MeanMetricWrapper):
+    """Accuracy of a one-logit classifier (positive when the logit is > 0) against one-hot targets."""
+
+    def __init__(self, name="accuracy", **kwargs):
+        super().__init__(fn=_one_logit_accuracy, name=name, **kwargs)

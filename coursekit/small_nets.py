@@ -80,3 +80,27 @@ def parameter_table(model):
                      "params": count})
     rows.append({"layer": "total", "output_shape": "", "arithmetic": "", "params": model.count_params()})
     return rows
+
+
+def imagenette_cnn(size=64, widths=(32, 64, 128, 256), groups=8, dropout=0.3, num_classes=10, name="imagenette_cnn"):
+    """Technion HW2 Task 3: a CNN with no BatchNormalization (GroupNorm instead), from scratch.
+
+    Per stage: two [conv3x3, GroupNorm, ReLU], then 2x2 max pooling; after the last stage global
+    average pooling, dropout and a linear layer to the class logits.
+    """
+    inputs = keras.Input((size, size, 3), name="image")
+    x = inputs
+    for s, filters in enumerate(widths, start=1):
+        for k in (1, 2):
+            x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"s{s}_conv{k}")(x)
+            x = layers.GroupNormalization(groups=min(groups, filters), name=f"s{s}_gn{k}")(x)
+            x = layers.Activation("relu", name=f"s{s}_relu{k}")(x)
+        x = layers.MaxPooling2D(2, name=f"s{s}_pool")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name=name)
+
+
+def model_size_mb(model, bytes_per_param=4):
+    """The weights' size in MB (2**20 bytes), float32 by default."""
+    return model.count_params() * bytes_per_param / 2 ** 20

@@ -4,6 +4,7 @@ from __future__ import annotations
 import keras
 
 from coursekit.augmentation import build_augmenter
+from coursekit.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.optimizers import get_optimizer
 from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
@@ -38,15 +39,21 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
         if valid_ds is None and monitor.startswith("val_"):
             raise ValueError(f"early stopping on {monitor!r} needs validation data")
         stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(patience), restore_best_weights=True,
+                                                mode="max" if monitor.endswith("accuracy") else "auto",
                                                 verbose=1 if verbose else 0)
         callbacks.append(stopper)
+
+    one_logit = net.outputs[0].shape[-1] == 1
+    if one_logit and num_classes != 2:
+        raise ValueError(f"a network with one output is a binary classifier: use num_classes=2, not {num_classes}")
+    default_loss = OneHotBinaryCrossentropy() if one_logit else keras.losses.CategoricalCrossentropy(from_logits=True)
 
     def build_trainer(model):
         trainer = ClassifierTrainer(model, augmenter=build_augmenter(value_range, seed=seed) if augment else None,
                                     mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, seed=seed)
-        trainer.compile(optimizer=get_optimizer(optimizer, learning_rate),
-                        loss=loss or keras.losses.CategoricalCrossentropy(from_logits=True),
-                        metrics=[keras.metrics.CategoricalAccuracy(name="accuracy")])
+        trainer.compile(optimizer=get_optimizer(optimizer, learning_rate), loss=loss or default_loss,
+                        metrics=[OneHotBinaryAccuracy() if one_logit else
+                                 keras.metrics.CategoricalAccuracy(name="accuracy")])
         return trainer
 
     fit_args = dict(validation_data=valid_ds, epochs=int(epochs), steps_per_epoch=steps, callbacks=callbacks,

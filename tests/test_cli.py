@@ -153,3 +153,45 @@ def test_cifar10_task_runs_end_to_end_on_folders(tmp_path):
         assert (tmp_path / "out" / f"{name}.png").is_file(), name
     missing = _run(["cifar10", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "train/<class>" in missing.stderr
+
+
+def test_init_study_task_writes_every_variant(tmp_path):
+    done = _run(["init-study", "--depth", "40", "--trials", "50", "--out", "out"], tmp_path, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert 20 <= metrics["nan_layer"] <= 35 and abs(metrics["sqrt_fan_in"] - 22.627) < 1e-3
+    assert abs(metrics["std_ax"] - metrics["sqrt_fan_in"]) < 2
+    for name in ("scaled", "normal_tanh", "xavier_tanh", "kaiming_relu", "xavier_relu"):
+        assert set(metrics[name]) == {"mean", "std"}, name
+    assert (tmp_path / "out" / "layer_std.png").is_file()
+
+
+def test_magic_task_runs_end_to_end(tmp_path):
+    from tests.datasets.test_magic import write_magic
+
+    data = write_magic(tmp_path / "magic04.data", n=600)
+    done = _run(["magic", "--data", str(data), "--epochs", "3", "--quick-grid", "--out", "out", "--no-download"],
+                tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert 0.5 < metrics["logreg_test_accuracy"] <= 1 and 0 <= metrics["mlp_test_accuracy"] <= 1
+    assert len(metrics["init_test_accuracy"]) == 3
+    assert (tmp_path / "out" / "mlp_search_curves.png").is_file()
+    missing = _run(["magic", "--data", str(tmp_path / "none.data"), "--no-download"], tmp_path)
+    assert missing.returncode != 0 and "magic04.data" in missing.stderr
+
+
+def test_imagenette_task_runs_end_to_end_on_a_tiny_tree(tmp_path):
+    from tests.datasets.test_imagenette import write_imagenette
+
+    data = write_imagenette(tmp_path / "imagenette", n=10)
+    done = _run(["imagenette", "--data", str(data), "--epochs", "1", "--widths", "4", "8", "--out", "out",
+                 "--no-download"], tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["params"] > 0 and metrics["size_mb"] == metrics["params"] * 4 / 2 ** 20
+    assert set(metrics["noise_test_accuracy"]) == {"0.05", "0.01", "0.005"}
+    assert 0 <= metrics["test_accuracy"] <= 1 and 0 <= metrics["augmented_test_accuracy"] <= 1
+    assert (tmp_path / "out" / "progress_augmented.png").is_file()
+    missing = _run(["imagenette", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
+    assert missing.returncode != 0 and "imagenette2-160" in missing.stderr

@@ -21,7 +21,7 @@ def code_of(path):
 
 def test_there_is_a_notebook_per_assignment_part():
     assert [p.stem for p in NOTEBOOKS] == ["ds5220_mnist", "part1_numerics", "part2_fashion_mnist", "part3_animals",
-                                           "recvis_a2"]
+                                           "recvis_a2", "technion_hw2"]
 
 
 def _notebook(stem):
@@ -67,3 +67,17 @@ def test_recvis_a2_notebook_runs_in_a_kernel(tmp_path):
     assert "SUCCESS" in text and "both sweeps" in text and "(1, 370, 498, 3)" not in text  # the sample photo
     assert "max_pool_15" in text and "258058" in text and "ConvNet test accuracy" in text
     assert count_images(nb) >= 12
+
+
+def test_technion_hw2_notebook_runs_in_a_kernel(tmp_path):
+    from tests.datasets.test_imagenette import write_imagenette
+    from tests.datasets.test_magic import write_magic
+    from tests.notebook_kernel import count_images, outputs_text, run_notebook
+
+    nb = run_notebook(_notebook("technion_hw2"), dict(
+        DEPTH=40, WIDTH=64, TRIALS=50, MAGIC_FILE=str(write_magic(tmp_path / "magic04.data")), MAGIC_EPOCHS=2,
+        IMAGENETTE=str(write_imagenette(tmp_path / "imagenette", n=10)), CNN_WIDTHS=(4, 8), CNN_EPOCHS=1))
+    text = outputs_text(nb)
+    assert "first layer whose output holds NaN or inf" in text and "Logistic Regression test accuracy" in text
+    assert "BatchNormalization layers: 0" in text and "test accuracy with augmentation" in text
+    assert count_images(nb) == 6  # layer stds, MLP curves, init comparison, samples, two CNN curves

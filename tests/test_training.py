@@ -61,3 +61,25 @@ def test_bad_fit_settings(blobs_manager):
         _small(patience=0)
     with pytest.raises(ValueError, match="mixup_alpha"):
         _small(mixup_alpha=-1)
+
+
+def test_one_logit_networks_train_as_binary_classifiers():
+    import keras
+    import numpy as np
+    import pytest
+
+    from coursekit.training import fit_classifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (400, 3)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * x[:, 1] > 0).astype(np.int64)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((3,))
+    net = keras.Model(inputs, keras.layers.Dense(1)(keras.layers.Dense(16, activation="relu")(inputs)))
+    history = fit_classifier(net, x, y, x, y, num_classes=2, batch_size=32, epochs=15, learning_rate=1e-2,
+                             verbose=False, patience=5)
+    predicted = (net.predict(x, verbose=0)[:, 0] > 0).astype(np.int64)
+    assert max(history.history["val_accuracy"]) == pytest.approx(np.mean(predicted == y), abs=1e-6)  # best restored
+    assert np.mean(predicted == y) > 0.95
+    with pytest.raises(ValueError, match="num_classes=2"):
+        fit_classifier(net, x, y, num_classes=3, epochs=1, verbose=False)

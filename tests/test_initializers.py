@@ -1,0 +1,35 @@
+import math
+
+import numpy as np
+import pytest
+
+from coursekit.initializers import kaiming_init, keras_initializer, xavier_init
+
+
+def test_xavier_uniform_bounds_and_variance():
+    fan_in, fan_out = 300, 100  # unequal: Kaiming's or a fan-in-only bound would differ
+    w = xavier_init(fan_in, fan_out, seed=0).numpy()
+    bound = math.sqrt(6 / (fan_in + fan_out))
+    assert w.shape == (fan_out, fan_in)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.995 * bound  # 30,000 draws reach the edge
+    # variance of U(-b, b) is b^2 / 3 = 2 / (fan_in + fan_out); 30,000 draws: sd of the estimate ~0.8%
+    assert w.var() == pytest.approx(2 / (fan_in + fan_out), rel=0.03)
+    assert abs(w.mean()) < 4 * bound / math.sqrt(3 * w.size)
+    assert np.abs(w).min() < 0.01 * bound  # uniform, not a two-point or normal-tailed law
+
+
+def test_kaiming_normal_fan_in_std():
+    fan_in, fan_out = 300, 100
+    w = kaiming_init(fan_in, fan_out, seed=1).numpy()
+    assert w.shape == (fan_out, fan_in)
+    assert w.std() == pytest.approx(math.sqrt(2 / fan_in), rel=0.02)  # fan_out mode would be sqrt(2/100): 73% off
+    assert abs(w.mean()) < 4 * math.sqrt(2 / fan_in) / math.sqrt(w.size)
+    kurtosis = np.mean((w - w.mean()) ** 4) / w.var() ** 2
+    assert kurtosis == pytest.approx(3.0, abs=0.15)  # normal, not uniform (1.8)
+
+
+def test_seeded_draws_repeat_and_keras_wrapper_transposes():
+    np.testing.assert_array_equal(xavier_init(8, 4, seed=3).numpy(), xavier_init(8, 4, seed=3).numpy())
+    assert not np.array_equal(xavier_init(8, 4, seed=3).numpy(), xavier_init(8, 4, seed=4).numpy())
+    kernel = keras_initializer(kaiming_init, seed=0)((30, 7))
+    assert tuple(kernel.shape) == (30, 7)
