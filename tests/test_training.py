@@ -83,3 +83,28 @@ def test_one_logit_networks_train_as_binary_classifiers():
     assert np.mean(predicted == y) > 0.95
     with pytest.raises(ValueError, match="num_classes=2"):
         fit_classifier(net, x, y, num_classes=3, epochs=1, verbose=False)
+
+
+def test_early_stopping_restores_the_best_epoch_not_the_last():
+    import keras
+
+    from coursekit.training import fit_classifier
+
+    # validation labels are the training labels inverted: the better the net fits, the worse validation gets,
+    # so the best epoch is early and the weights keep changing after it
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (256, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((4,))
+    net = keras.Model(inputs, keras.layers.Dense(2)(inputs))
+    snapshots = []
+    keep = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: snapshots.append(net.get_weights()))
+    history = fit_classifier(net, x, y, x, 1 - y, num_classes=2, batch_size=32, epochs=30, learning_rate=0.05,
+                             patience=3, verbose=False, callbacks=[keep])
+    val = history.history["val_accuracy"]
+    best = int(np.argmax(val))
+    assert best < len(val) - 1 and history.stopped_epoch == len(val)
+    final = net.get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(final, snapshots[best]))
+    assert not all(np.allclose(a, b) for a, b in zip(final, snapshots[-1]))

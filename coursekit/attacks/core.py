@@ -39,7 +39,8 @@ def pgd_core(logits_fn, x, y_prob, eps, steps, step_size, lo, hi, noise):
 
 def mim_core(logits_fn, x, y_prob, eps, steps, step_size, decay, lo, hi):
     """Momentum iterative method (Dong et al., 2018): momentum over L1-normalised gradients."""
-    axes = tf.range(1, tf.rank(x))
+    # static axes keep the static shape (dynamic ones make a size-1 dimension unknown inside tf.while_loop)
+    axes = list(range(1, x.shape.rank)) if x.shape.rank is not None else tf.range(1, tf.rank(x))
 
     def body(i, x_adv, momentum):
         grad = loss_gradient(logits_fn, x_adv, y_prob)

@@ -16,7 +16,8 @@ def loss_gradient(logits_fn, x, y_prob):
         tape.watch(x)
         logits = tf.cast(logits_fn(x), tf.float32)
         loss = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=y_prob, logits=logits))
-    return tape.gradient(loss, x)
+    # a Flatten right after the input loses the static shape of the gradient, which tf.while_loop rejects
+    return tf.ensure_shape(tape.gradient(loss, x), x.shape)
 
 
 def clip_eta(x_adv, x, eps, lo, hi):

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.architectures import residual_cnn
+from coursekit.architectures import logits_model, residual_cnn
 from coursekit.robustness import accuracy, robust_accuracy, robustness_report
 from models import fgsm, mim, pgd
 
@@ -127,3 +127,67 @@ def test_bad_input_raises_clear_errors(trained, kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         pgd(trained.model, args["x"], args["y"], args["eps"], steps=args["steps"], step_size=args["step_size"])
+
+
+def _linear_three_class(seed=16):
+    """A 3-class linear model on 2x2x1 images, with the numbers the hand computation below uses."""
+    import keras
+
+    rng = np.random.default_rng(seed)
+    W, b = rng.normal(0, 2, (4, 3)), rng.normal(0, 1, 3)
+    x = rng.uniform(-0.5, 0.5, (6, 4))
+    y = rng.integers(0, 3, 6)
+    inputs = keras.Input((2, 2, 1))
+    dense = keras.layers.Dense(3)
+    model = keras.Model(inputs, dense(keras.layers.Flatten()(inputs)))
+    dense.set_weights([W.astype(np.float32), b.astype(np.float32)])
+    return model, W, b, x, y
+
+
+def _ce_grad(x, y, W, b):
+    z = x @ W + b
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    return (p - np.eye(3)[y]) @ W.T  # d/dx of the cross-entropy of softmax(x W + b)
+
+
+def test_mim_two_steps_by_hand_where_momentum_flips_the_second_step():
+    model, W, b, x, y = _linear_three_class()
+    eps, step = 1.0, 0.3
+    # Dong et al. (2018), two steps, decay 1: g_t = decay * g_{t-1} + grad / ||grad||_1; x_t = x_{t-1} + a sign(g_t)
+    g1 = _ce_grad(x, y, W, b)
+    m1 = g1 / np.abs(g1).sum(1, keepdims=True)
+    x1 = np.clip(x + step * np.sign(m1), -1, 1)
+    g2 = _ce_grad(x1, y, W, b)
+    m2 = m1 + g2 / np.abs(g2).sum(1, keepdims=True)
+    x2 = np.clip(x1 + step * np.sign(m2), -1, 1)
+    assert (np.sign(m2) != np.sign(g2)).sum() >= 3  # momentum overrides the fresh gradient on some pixels
+    ifgsm = np.clip(x1 + step * np.sign(g2), -1, 1)
+    assert not np.allclose(x2, ifgsm)
+
+    got = mim(model, x.reshape(6, 2, 2, 1).astype(np.float32), y, eps=eps, steps=2, step_size=step)
+    np.testing.assert_allclose(got.reshape(6, 4), x2, atol=1e-5)
+    without_momentum = pgd(model, x.reshape(6, 2, 2, 1).astype(np.float32), y, eps=eps, steps=2, step_size=step,
+                           random_start=False)
+    assert not np.allclose(got, without_momentum, atol=1e-5)
+
+
+def test_mim_equals_an_eager_reference_on_a_small_network():
+    import tensorflow as tf
+
+    model = residual_cnn(8, 8, 3, 1, 4, 3)
+    x = np.random.default_rng(2).uniform(-0.6, 0.6, (5, 8, 8, 3)).astype(np.float32)
+    y = np.array([0, 1, 2, 1, 0])
+    eps, steps, step, decay = 0.3, 6, 0.08, 0.9
+    logits = logits_model(model)
+    onehot = tf.one_hot(y, 3)
+    x_adv, g = tf.constant(x), tf.zeros_like(x)
+    for _ in range(steps):  # Dong et al., Algorithm 1, written plainly
+        with tf.GradientTape() as tape:
+            tape.watch(x_adv)
+            loss = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(onehot, logits(x_adv, training=False)))
+        grad = tape.gradient(loss, x_adv)
+        g = decay * g + grad / tf.reduce_sum(tf.abs(grad), axis=[1, 2, 3], keepdims=True)
+        x_adv = tf.clip_by_value(x + tf.clip_by_value(x_adv + step * tf.sign(g) - x, -eps, eps), -1, 1)
+    np.testing.assert_allclose(mim(model, x, y, eps=eps, steps=steps, step_size=step, decay=decay), x_adv.numpy(),
+                               atol=1e-5)
