@@ -2,19 +2,23 @@
 import argparse
 import sys
 
-from assignment import TASKS, load_task
+from assignment import ASSIGNMENTS, load_task
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m assignment",
-                                     description="Run one assignment task end to end.")
+    modules = {name: load_task(name) for tasks in ASSIGNMENTS.values() for name in tasks}
+    listing = "\n".join(f"{assignment}:\n" + "\n".join(f"  {name:14s} {modules[name].HELP}" for name in tasks)
+                        for assignment, tasks in ASSIGNMENTS.items())
+    parser = argparse.ArgumentParser(
+        prog="python -m assignment", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run one assignment task end to end. Every task takes --out DIR and --seed N and writes its "
+                    "plots and a metrics.json there.",
+        epilog=f"tasks, by assignment:\n{listing}\n\n'python -m assignment TASK --help' explains a task's options.")
     sub = parser.add_subparsers(dest="task", metavar="TASK", required=True)
-    for name in TASKS:
-        module = load_task(name)
-        task_parser = sub.add_parser(name, help=module.HELP, description=module.HELP)
-        module.add_arguments(task_parser)
+    for name, module in modules.items():
+        module.add_arguments(sub.add_parser(name, description=module.HELP))
     args = parser.parse_args(argv)
-    return load_task(args.task).run(args)
+    return modules[args.task].run(args)
 
 
 if __name__ == "__main__":

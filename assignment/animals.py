@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices
+from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
 
 HELP = "FIT3181 A1 Part 3: Animals CNN - DefaultModel, YourModel, comparisons, tuning, attacks, adversarial training"
 DEFAULT_DATA = Path("datasets/Animals")
@@ -95,7 +95,7 @@ def compare(title, variants, data_manager, args, out, key):
         print(f"\n-- {title}: {label} --")
         model.fit(data_manager)
         rows.append(summarise(label, model, data_manager))
-    report(title, rows, out, key)
+    report(title, rows, out, key, collect=args.metrics)
     plot_comparison({label: m.history for label, m in variants.items()}, title=title,
                     save_path=out / f"{key}.png")
     print(f"learning curves: {out / (key + '.png')}")
@@ -118,7 +118,7 @@ def run_baseline(data_manager, args, out):
     yours.fit(data_manager)
     rows = [summarise("DefaultModel (template: sgd, lr=0.5)", network1, data_manager),
             summarise("YourModel (3 blocks, BN, skip, adam 1e-3)", yours, data_manager)]
-    report("Default model vs YourModel", rows, out, "baseline")
+    report("Default model vs YourModel", rows, out, "baseline", collect=args.metrics)
     for model in (network1, yours):
         model.plot_progress(save_path=out / f"{model.name}_progress.png")
         model.plot_prediction(data_manager.X_test, data_manager.y_test, data_manager.classes,
@@ -162,11 +162,13 @@ def run_adversarial(model, data_manager, args, out):
     robust_report = json.loads((out / "robust_eval.json").read_text())
     rows = [{"model": "clean-trained YourModel", **{k: round(v, 4) for k, v in clean_report.items()}},
             {"model": "PGD-trained (reloaded .h5)", **{k: round(v, 4) for k, v in robust_report.items()}}]
-    report("Robust accuracy on the test set (eps=0.0313, k=20, eta=0.002)", rows, out, "robustness")
+    report("Robust accuracy on the test set (eps=0.0313, k=20, eta=0.002)", rows, out, "robustness",
+           collect=args.metrics)
 
 
 def run(args):
     args.strategy_object = setup_devices(args)
+    args.metrics = {}
     out = out_dir(args.out)
     args.models_dir.mkdir(parents=True, exist_ok=True)
     data_manager = load_data(args.data, args.max_images)
@@ -182,7 +184,7 @@ def run(args):
         rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False, **p),
                                  data_manager, batch_size=args.batch_size, num_epochs=args.epochs,
                                  print_table=False)
-        report("Q3.4 grid search, sorted by validation accuracy", rows, out, "tuning")
+        report("Q3.4 grid search, sorted by validation accuracy", rows, out, "tuning", collect=args.metrics)
     if args.compare_augmentation:
         compare("Q3.6 data augmentation", {
             "no augmentation": make_your_model(data_manager, args, "no_aug"),
@@ -201,5 +203,6 @@ def run(args):
         }, data_manager, args, out, "compare_sam")
     if args.adversarial:
         run_adversarial(yours, data_manager, args, out)
+    write_metrics(out, args.metrics)
     print(f"\nDone. Tables and plots in {out}/, models in {args.models_dir}/")
     return 0

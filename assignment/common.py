@@ -27,11 +27,14 @@ def _plain(value):
     return value.tolist() if hasattr(value, "tolist") else str(value)
 
 
-def report(title, rows, out, name, columns=None):
-    """Print ``rows`` as a table under ``title`` and keep them as JSON in ``out/name.json``."""
+def report(title, rows, out, name, columns=None, collect=None):
+    """Print ``rows`` as a table under ``title`` and keep them as JSON in ``out/name.json``
+    (and in ``collect[name]``, when given, for the task's metrics.json)."""
     print(f"\n== {title} ==")
     print(format_table(rows, columns))
     write_json(rows, Path(out) / f"{name}.json")
+    if collect is not None:
+        collect[name] = rows
 
 
 def write_metrics(out, metrics) -> Path:

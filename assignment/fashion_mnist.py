@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices
+from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
 
 HELP = "FIT3181 A1 Part 2: Fashion-MNIST DNN - load, split, plot, train, grid search, label smoothing"
 
@@ -37,6 +37,7 @@ def run(args):
 
     strategy = setup_devices(args)
     out = out_dir(args.out)
+    metrics = {}
     try:
         (X_train_full_img, y_train_full), (X_test_img, y_test) = load_fashion_mnist(
             args.data, allow_download=not args.no_download)
@@ -60,13 +61,13 @@ def run(args):
     net.fit(data)
     test_acc = net.compute_accuracy(data.X_test, data.y_test)
     report("Q2.4 test accuracy", [{"model": "784-20-40-10 relu", "epochs": args.epochs,
-                                   "test_accuracy": round(test_acc, 4)}], out, "dnn")
+                                   "test_accuracy": round(test_acc, 4)}], out, "dnn", collect=metrics)
 
     print("\nQ2.5 grid search")
     rows, best = grid_search(lambda **kw: model(**kw), data,
                              grid={"n1": [20, 40], "n2": [20, 40], "activation": ["sigmoid", "tanh", "relu"]},
                              batch_size=args.batch_size, num_epochs=args.epochs, print_table=False)
-    report("Q2.5 grid search, sorted by validation accuracy", rows, out, "grid_search")
+    report("Q2.5 grid search, sorted by validation accuracy", rows, out, "grid_search", collect=metrics)
 
     print(f"\nQ2.6 label smoothing on the best configuration (n1={best.n1}, n2={best.n2}, {best.activation})")
     smooth_rows = [{"alpha": 0.0, "val_accuracy": rows[0]["val_accuracy"], "test_accuracy": rows[0]["test_accuracy"]}]
@@ -77,5 +78,6 @@ def run(args):
                             "val_accuracy": round(smoothed.compute_accuracy(data.X_valid, data.y_valid), 4),
                             "test_accuracy": round(smoothed.compute_accuracy(data.X_test, data.y_test), 4)})
         print(f"alpha={alpha}: {smooth_rows[-1]}", flush=True)
-    report("Q2.6 label smoothing (hand-written loss)", smooth_rows, out, "label_smoothing")
+    report("Q2.6 label smoothing (hand-written loss)", smooth_rows, out, "label_smoothing", collect=metrics)
+    write_metrics(out, metrics)
     return 0

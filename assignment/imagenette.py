@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_device_arguments, out_dir, report, write_metrics
+from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
 
 HELP = "Technion HW2 Task 3: Imagenette 64px CNN without BatchNorm - train, noise robustness, augmentation"
 
@@ -42,7 +42,6 @@ def run(args):
     import keras
     import matplotlib.pyplot as plt
 
-    from assignment.common import setup_devices
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
     from coursekit.inspection import accuracy_under_noise, predict_classes
     from coursekit.plots import plot_image_grid, plot_progress

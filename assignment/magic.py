@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
 
 HELP = "Technion HW2 Task 2: MAGIC gamma telescope - logistic-regression baseline, MLP search, initialisations"
 
@@ -29,7 +29,6 @@ def add_arguments(p):
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation and shuffling")
     p.add_argument("--out", type=Path, default=Path("outputs/magic"), help="where plots and metrics.json go")
-    from assignment.common import add_device_arguments
     add_device_arguments(p)
 
 
@@ -38,7 +37,6 @@ def run(args):
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    from assignment.common import setup_devices
     from coursekit.datasets.magic import COLUMNS, load_magic, split_magic
     from coursekit.initializers import kaiming_init, keras_initializer
     from coursekit.plots import plot_comparison, plot_progress

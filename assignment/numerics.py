@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import out_dir
+from assignment.common import out_dir, write_metrics
 
 HELP = "FIT3181 A1 Part 1: LeakyReLU/Softplus and their derivatives; forward, backward and SGD by hand"
 
@@ -42,7 +42,8 @@ STEPS = [
 
 
 def add_arguments(p):
-    p.add_argument("--student-id", type=int, default=1234, help="seeds the parameters (default 1234)")
+    p.add_argument("--student-id", "--seed", dest="student_id", type=int, default=1234,
+                   help="your student id: seeds the parameters, as np.random.seed(id) (default 1234)")
     p.add_argument("--x", type=float, nargs=3, default=[1.0, -1.0, 1.5], help="input vector (default 1 -1 1.5)")
     p.add_argument("--label", type=int, default=3, help="1-based ground-truth class (default 3)")
     p.add_argument("--alpha", type=float, default=0.1, help="label-smoothing alpha (default 0.1)")
@@ -77,4 +78,6 @@ def run(args):
             value = values[key]
             shown = f"{value:.6f}" if np.isscalar(value) else f"\n{np.asarray(value)}"
             print(f"{formula}\n  {key} = {shown}")
+    write_metrics(out, {"student_id": args.student_id, "x": args.x, "label": args.label, "alpha": args.alpha,
+                        "lr": args.lr, **{key: values[key] for _, items in STEPS for key, _ in items}})
     return 0

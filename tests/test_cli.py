@@ -20,7 +20,11 @@ def _run(args, cwd, **kwargs):
 def test_help_lists_the_tasks(tmp_path):
     done = _run(["--help"], tmp_path)
     assert done.returncode == 0
-    assert "animals" in done.stdout
+    for assignment in ("FIT3181", "Technion", "DS 5220", "RecVis"):
+        assert assignment in done.stdout
+    for task in ("animals", "numerics", "fashion-mnist", "init-study", "magic", "imagenette", "mnist", "double-moon",
+                 "conv-blocks", "cifar10"):
+        assert f"  {task} " in done.stdout, task
 
 
 def _colour_folders(root, n=20):
@@ -44,6 +48,7 @@ def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
     assert all(0.0 <= r["test_accuracy"] <= 1.0 for r in rows)
     assert (tmp_path / "models" / "network1.h5").is_file() and (tmp_path / "models" / "your_model.h5").is_file()
     assert (tmp_path / "out" / "your_model_progress.png").is_file()
+    assert json.loads((tmp_path / "out" / "metrics.json").read_text())["baseline"] == rows
     assert "\r" not in done.stdout and "\x1b" not in done.stdout
 
 
@@ -71,6 +76,7 @@ def test_numerics_task_prints_every_value_with_its_formula(tmp_path):
         assert f"  {key} = " in done.stdout
     assert "loss = 0.402016" in done.stdout  # id 1234, x = [1, -1, 1.5], y = 3 (checked against autodiff)
     assert (tmp_path / "plots" / "softplus.png").is_file()
+    assert abs(json.loads((tmp_path / "plots" / "metrics.json").read_text())["loss"] - 0.402016) < 1e-6
     bad = _run(["numerics", "--label", "0"], tmp_path)
     assert bad.returncode != 0 and "1-based" in bad.stderr
 
@@ -87,6 +93,7 @@ def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     smooth = json.loads((tmp_path / "out" / "label_smoothing.json").read_text())
     assert [r["alpha"] for r in smooth] == [0.0, 0.1]
     assert (tmp_path / "out" / "samples.png").is_file()
+    assert set(json.loads((tmp_path / "out" / "metrics.json").read_text())) == {"dnn", "grid_search", "label_smoothing"}
     missing = _run(["fashion-mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "train-images-idx3-ubyte.gz" in missing.stderr
 
