@@ -26,6 +26,7 @@ import dataclasses
 import numpy as np
 
 import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
+import keras
 from coursekit.architectures import (check_activation, default_cnn, logits_model,  # noqa: F401
                                      residual_block, residual_cnn)
 from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
@@ -38,6 +39,7 @@ from coursekit.plots import plot_adversarial, plot_comparison  # noqa: F401
 from coursekit import plots
 from coursekit.preprocessing import SimplePreprocessor  # noqa: F401
 from coursekit.saving import load_h5, save_h5
+from coursekit.student_models import as_functional, output_kind  # noqa: F401
 from coursekit.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
 from coursekit.training import fit_classifier
 
@@ -87,7 +89,8 @@ class DefaultModel:
         self.is_augmentation = is_augmentation
         self.activation_func = activation_func
         self.use_skip = use_skip
-        self.optimizer = optimizer
+        self.optimizer_name = optimizer.lower() if isinstance(optimizer, str) else type(optimizer).__name__.lower()
+        self._optimizer = None if isinstance(optimizer, str) else optimizer  # an instance given or assigned
         self.batch_size = batch_size
         self.num_epochs = num_epochs
         self.learning_rate = learning_rate
@@ -100,8 +103,37 @@ class DefaultModel:
         self.seed = seed
         self.strategy = strategy
         self.value_range = AnimalsDatasetManager.value_range
-        self.model = None
+        self.output_kind = None  # 'probabilities' or 'logits' when a custom network's last layer cannot tell
+        self.model = keras.Sequential(name=name)  # as the template: build_cnn() may fill it with add()
         self.history = None
+        self._functional = (None, None)
+
+    # ------------------------------------------------------------- optimizer
+    @property
+    def optimizer(self):
+        """A Keras optimizer of the chosen kind with ``learning_rate``, as the template's ``self.optimizer``.
+
+        Each read gives a fresh one (a Keras 3 optimizer binds to the variables of the first model it
+        trains), so ``self.model.compile(optimizer=self.optimizer, ...)`` trains at the rate asked for.
+        The name stays in ``self.optimizer_name``. An optimizer assigned here is used as it is.
+        """
+        if self._optimizer is not None:
+            return self._optimizer
+        return get_optimizer(self.optimizer_name, self.learning_rate)
+
+    @optimizer.setter
+    def optimizer(self, value):
+        if isinstance(value, str):
+            check_optimizer_name(value)
+            self.optimizer_name, self._optimizer = value.lower(), None
+        else:
+            self._optimizer = value
+
+    def _training_optimizer(self):
+        """The optimizer ``fit`` trains with: a fresh copy of an assigned instance, or the named kind."""
+        if self._optimizer is None:
+            return self.optimizer_name
+        return type(self._optimizer).from_config(self._optimizer.get_config())
 
     # ------------------------------------------------------------ architecture
     def build_cnn(self):
@@ -129,9 +161,10 @@ class DefaultModel:
         configured; ``callbacks`` are extra Keras callbacks. The Keras ``History`` is kept
         in ``self.history``.
         """
-        if self.model is None:
+        if self.model is None or (isinstance(self.model, keras.Sequential) and not self.model.layers):
             self.build_cnn()
-        self._check_data(data_manager)
+        net = self._network(np.shape(data_manager.X_train)[1:])
+        self._check_data(data_manager, net)
         batch_size = batch_size or self.batch_size
         num_epochs = num_epochs or self.num_epochs
         self.value_range = tuple(getattr(data_manager, "value_range", self.value_range))
@@ -141,18 +174,35 @@ class DefaultModel:
         if adversarial is not None:  # PGD must clip to the range this data really has
             adversarial = dataclasses.replace(adversarial, value_range=self.value_range)
         self.history = fit_classifier(
-            self.model, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
-            num_classes=self.num_classes, batch_size=batch_size, epochs=num_epochs, optimizer=self.optimizer,
+            net, data_manager.X_train, data_manager.y_train, data_manager.X_valid, data_manager.y_valid,
+            num_classes=self.num_classes, batch_size=batch_size, epochs=num_epochs,
+            optimizer=self._training_optimizer(),
             learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
-            monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks)
+            monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks,
+            output_kind=self._output_kind(net, data_manager.X_train[:32]))
         return self.history
+
+    def _network(self, input_shape):
+        """``self.model`` as a functional graph sharing its weights (see ``coursekit.student_models``)."""
+        model = self._require_model()
+        if self._functional[0] is not model:
+            self._functional = (model, as_functional(model, input_shape))
+        return self._functional[1]
+
+    def _output_kind(self, net, sample=None):
+        return self.output_kind or output_kind(net, sample)
 
     # -------------------------------------------------------------- evaluation
     def predict_proba(self, X, batch_size=None):
-        """Class probabilities, one row per input."""
+        """Class probabilities, one row per input (a softmax is applied to a logits network's outputs)."""
         X = np.asarray(X, dtype=np.float32)
-        return self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
+        out = self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
+        net = self._network(X.shape[1:])
+        if self._output_kind(net, X[:32]) == "logits":
+            out = np.exp(out - out.max(axis=1, keepdims=True))
+            out /= out.sum(axis=1, keepdims=True)
+        return out
 
     def predict(self, X, batch_size=None):
         """Predicted class ids (int64), one per input."""
@@ -187,21 +237,25 @@ class DefaultModel:
         self.model = load_h5(path or self.name)
         return self.model
 
-    def _check_data(self, data_manager):
+    def _check_data(self, data_manager, net):
         """Fail early, with the fix, when the data does not fit the network."""
         shape = tuple(np.shape(data_manager.X_train)[1:])
-        expected = tuple(self.model.input_shape[1:])
+        expected = tuple(net.input_shape[1:])
         if shape != expected:
             raise ValueError(f"{self.name}: images are {shape} but the network expects {expected}; build it with "
                              f"width={shape[1] if len(shape) > 1 else '?'}, height={shape[0]}, "
                              f"depth={shape[2] if len(shape) > 2 else 1} (or resize with SimplePreprocessor)")
         top = int(np.max(data_manager.y_train)) if len(data_manager.y_train) else -1
+        outputs = int(net.output.shape[-1])
+        if outputs != self.num_classes:
+            raise ValueError(f"{self.name}: the network has {outputs} outputs but num_classes={self.num_classes}; "
+                             "end it with Dense(self.num_classes, ...)")
         if top >= self.num_classes:
             raise ValueError(f"{self.name}: labels go up to {top} but num_classes={self.num_classes}; "
                              "pass num_classes=len(data_manager.classes)")
 
     def _require_model(self):
-        if self.model is None:
+        if self.model is None or (isinstance(self.model, keras.Sequential) and not self.model.layers):
             raise RuntimeError(f"{type(self).__name__} '{self.name}' has no network yet: call build_cnn() "
                                "(or load(path)) first")
         return self.model

@@ -92,14 +92,17 @@ def mlp(input_dim=784, hidden=(20, 40), activation="relu", num_classes=10, name=
     return keras.Model(inputs, probs, name=name)
 
 
-def logits_model(model: keras.Model) -> keras.Model:
+def logits_model(model: keras.Model, output_kind=None) -> keras.Model:
     """A model sharing ``model``'s weights that outputs class scores before the softmax.
 
     Works for this project's models (a layer named ``logits``), for models whose last layer
-    is a softmax ``Activation``, and for models ending in ``Dense(..., activation='softmax')``
+    is a softmax ``Activation`` or ``Softmax``, and for models ending in ``Dense(..., activation='softmax')``
     (the template's habit), whose logits are recomputed from the same kernel and bias.
-    A model that already outputs logits is returned as is.
+    A model that already outputs logits is returned as is; ``output_kind='probabilities'`` on a
+    model whose softmax cannot be found gives ``log(p)`` (the same cross-entropy and gradients).
     """
+    from coursekit.student_models import PROBABILITIES, LogProbabilities
+
     names = {layer.name for layer in model.layers}
     if LOGITS in names:
         return keras.Model(model.input, model.get_layer(LOGITS).output, name=model.name + "_logits")
@@ -107,11 +110,22 @@ def logits_model(model: keras.Model) -> keras.Model:
     act = getattr(last, "activation", None)
     if act is not None and getattr(act, "__name__", "") == "softmax":
         if isinstance(last, layers.Activation):
-            return keras.Model(model.input, last.input, name=model.name + "_logits")
+            return keras.Model(model.input, _input_of_output_layer(model), name=model.name + "_logits")
         if isinstance(last, layers.Dense):
-            pre = keras.Model(model.input, last.input)
+            pre = keras.Model(model.input, _input_of_output_layer(model))
             return _DenseLogits(pre, last)
+    if isinstance(last, layers.Softmax):
+        return keras.Model(model.input, _input_of_output_layer(model), name=model.name + "_logits")
+    if output_kind == PROBABILITIES:
+        return LogProbabilities(model)
     return model
+
+
+def _input_of_output_layer(model):
+    """The tensor the output layer receives in *this* graph (``layer.input`` is its first call's, which
+    differs when the layer is shared, e.g. a student's Sequential re-chained by ``as_functional``)."""
+    operation, node_index, _ = model.outputs[0]._keras_history
+    return operation._inbound_nodes[node_index].input_tensors[0]
 
 
 class _DenseLogits(keras.Model):

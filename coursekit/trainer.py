@@ -49,12 +49,13 @@ class ClassifierTrainer(keras.Model):
     The trainer outputs logits; compile it with a ``from_logits=True`` loss.
     """
 
-    def __init__(self, net, augmenter=None, mixup_alpha=0.0, sam_rho=0.0, adversarial=None, seed=0, **kwargs):
+    def __init__(self, net, augmenter=None, mixup_alpha=0.0, sam_rho=0.0, adversarial=None, seed=0,
+                 output_kind=None, **kwargs):
         super().__init__(name=kwargs.pop("name", net.name + "_trainer"), **kwargs)
         if mixup_alpha < 0 or sam_rho < 0:
             raise ValueError(f"mixup_alpha and sam_rho must be >= 0, got {mixup_alpha} and {sam_rho}")
         self.net = net
-        self.logits_net = logits_model(net)
+        self.logits_net = logits_model(net, output_kind)
         self.augmenter = augmenter
         self.mixup_alpha = float(mixup_alpha)
         self.sam_rho = float(sam_rho)

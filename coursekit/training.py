@@ -14,7 +14,7 @@ from coursekit.trainer import ClassifierTrainer
 def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
                    optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
                    sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=(), loss=None, strategy=None):
+                   callbacks=(), loss=None, strategy=None, output_kind=None):
     """Train ``net`` in place and return the Keras ``History``.
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
@@ -50,7 +50,8 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
 
     def build_trainer(model):
         trainer = ClassifierTrainer(model, augmenter=build_augmenter(value_range, seed=seed) if augment else None,
-                                    mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, seed=seed)
+                                    mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, seed=seed,
+                                    output_kind=output_kind)
         trainer.compile(optimizer=get_optimizer(optimizer, learning_rate), loss=loss or default_loss,
                         metrics=[OneHotBinaryAccuracy() if one_logit else
                                  keras.metrics.CategoricalAccuracy(name="accuracy")])

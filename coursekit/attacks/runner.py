@@ -10,15 +10,21 @@ from coursekit.architectures import logits_model
 from coursekit.attacks.core import fgsm_core, mim_core, pgd_core, start_noise
 from coursekit.attacks.utils import check_attack_inputs
 from coursekit.progress import progress
+from coursekit.student_models import as_functional, output_kind
 
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _attack_fns(model):
-    """Per-batch attack functions for ``model``, taking ``(x, y, noise, eps, lo, hi, *params)``."""
+def _attack_fns(model, input_shape):
+    """Per-batch attack functions for ``model``, taking ``(x, y, noise, eps, lo, hi, *params)``.
+
+    Any Keras classifier works: a student's ``Sequential`` without an input or a subclassed model
+    is first given a graph input of ``input_shape`` (``as_functional``).
+    """
     if model not in _COMPILED:
-        net = logits_model(model)
-        n_classes = int(model.output_shape[-1])
+        graph = as_functional(model, input_shape)
+        net = logits_model(graph, getattr(model, "output_kind", None) or output_kind(graph, warn=False))
+        n_classes = int(graph.output.shape[-1])
 
         def logits_fn(x):
             return net(x, training=False)  # inference mode: BN moving statistics, no dropout
@@ -58,7 +64,7 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     Under a ``tf.distribute`` ``strategy`` each batch is split across its replicas; the random
     start is drawn for the whole input first, so results do not depend on the split.
     """
-    fns = _attack_fns(model)
+    fns = _attack_fns(model, np.shape(x)[1:])
     check_attack_inputs(x, y, eps, value_range, fns["num_classes"], params.get("steps"), params.get("step_size"))
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
