@@ -43,7 +43,7 @@ def run(args):
     from coursekit.tabular import BinaryMLP
     from coursekit.tuning import grid_search
 
-    setup_devices(args)
+    strategy = setup_devices(args)
     out = out_dir(args.out)
     try:
         X, y = load_magic(args.data, allow_download=not args.no_download)
@@ -65,7 +65,8 @@ def run(args):
     print(f"\nMLP search on validation accuracy: {grid}, Adam 1e-3, batch 256, early stopping "
           f"(patience {args.patience})")
     rows, best = grid_search(lambda **p: BinaryMLP(input_dim=X.shape[1], num_epochs=args.epochs,
-                                                   patience=args.patience, seed=args.seed, **p),
+                                                   patience=args.patience, seed=args.seed,
+                                                   strategy=strategy, **p),
                              data, grid, batch_size=256, num_epochs=args.epochs, print_table=False)
     for row in rows:
         row["best_epoch"] = None
@@ -82,7 +83,7 @@ def run(args):
     accuracies, histories = {}, {}
     for name, init in inits.items():
         model = BinaryMLP(input_dim=X.shape[1], hidden=best.hidden, dropout=best.dropout, kernel_initializer=init,
-                          seed=args.seed)
+                          seed=args.seed, strategy=strategy)
         histories[name] = model.fit_arrays(X_trval, y_trval, epochs)
         accuracies[name] = model.compute_accuracy(data.X_test, data.y_test)
     metrics["mlp"] = {"hidden": list(best.hidden), "dropout": best.dropout, "epochs": epochs}

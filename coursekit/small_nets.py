@@ -1,7 +1,8 @@
 """The small networks of the ported assignments (DS 5220 MNIST, RecVis CIFAR-10), and their parameter arithmetic.
 
 They output logits (no softmax layer): the losses are computed from logits, as the
-assignments' PyTorch originals do with ``log_softmax`` + NLL or ``CrossEntropyLoss``.
+assignments' PyTorch originals do with ``log_softmax`` + NLL or ``CrossEntropyLoss``. The last
+layer computes in float32, so logits and losses stay float32 under a mixed-precision policy.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ def mnist_mlp(hidden=128, num_classes=10, name="mnist_mlp"):
     inputs = keras.Input((28, 28, 1), name="image")
     x = layers.Flatten(name="flatten")(inputs)
     x = layers.Dense(hidden, activation="relu", name="fc1")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, name="fc2")(x), name=name)
+    return keras.Model(inputs, layers.Dense(num_classes, name="fc2", dtype="float32")(x), name=name)
 
 
 def mnist_cnn(num_classes=10, hidden_activation="relu", name="mnist_cnn"):
@@ -30,14 +31,14 @@ def mnist_cnn(num_classes=10, hidden_activation="relu", name="mnist_cnn"):
     x = layers.MaxPooling2D(2, name="pool2")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(128, activation=hidden_activation, name="fc1")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, name="fc2")(x), name=name)
+    return keras.Model(inputs, layers.Dense(num_classes, name="fc2", dtype="float32")(x), name=name)
 
 
 def cifar_linear(num_classes=10, name="cifar_linear"):
     """RecVis P3: one linear layer 3072 -> 10 on flattened 32x32x3 images (30,730 parameters)."""
     inputs = keras.Input((32, 32, 3), name="image")
     x = layers.Flatten(name="flatten")(inputs)
-    return keras.Model(inputs, layers.Dense(num_classes, name="fc")(x), name=name)
+    return keras.Model(inputs, layers.Dense(num_classes, name="fc", dtype="float32")(x), name=name)
 
 
 def cifar_convnet(num_classes=10, name="cifar_convnet"):
@@ -53,7 +54,7 @@ def cifar_convnet(num_classes=10, name="cifar_convnet"):
     x = layers.Activation("tanh", name="tanh2")(layers.MaxPooling2D(2, name="pool2")(x))
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(64, activation="tanh", name="fc1")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, name="fc2")(x), name=name)
+    return keras.Model(inputs, layers.Dense(num_classes, name="fc2", dtype="float32")(x), name=name)
 
 
 def parameter_table(model):
@@ -98,7 +99,7 @@ def imagenette_cnn(size=64, widths=(32, 64, 128, 256), groups=8, dropout=0.3, nu
         x = layers.MaxPooling2D(2, name=f"s{s}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
-    return keras.Model(inputs, layers.Dense(num_classes, name="logits")(x), name=name)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits", dtype="float32")(x), name=name)
 
 
 def model_size_mb(model, bytes_per_param=4):

@@ -17,7 +17,8 @@ def binary_mlp(input_dim, hidden=(256, 128), activation="relu", dropout=0.1, ker
         x = layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer, name=f"hidden{i + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
-    return keras.Model(inputs, layers.Dense(1, kernel_initializer=kernel_initializer, name="logit")(x), name=name)
+    logit = layers.Dense(1, kernel_initializer=kernel_initializer, name="logit", dtype="float32")(x)  # float32 loss
+    return keras.Model(inputs, logit, name=name)
 
 
 class BinaryMLP:
@@ -26,16 +27,17 @@ class BinaryMLP:
     ``fit(data)`` trains on ``data.X_train`` and, with ``patience``, stops early on the
     validation accuracy (best weights restored). ``fit_arrays`` trains on given arrays for a fixed
     number of epochs (e.g. on train + validation once the hyper-parameters are chosen).
-    ``kernel_initializer`` is any Keras initializer (name or object).
+    ``kernel_initializer`` is any Keras initializer (name or object); ``strategy`` a ``tf.distribute``
+    strategy, as for ``fit_classifier``.
     """
 
     def __init__(self, input_dim=10, hidden=(256, 128), activation="relu", dropout=0.1, optimizer="adam",
                  learning_rate=1e-3, batch_size=256, num_epochs=100, patience=15, kernel_initializer="glorot_uniform",
-                 seed=0, verbose=False):
+                 seed=0, verbose=False, strategy=None):
         self.input_dim, self.hidden, self.activation, self.dropout = input_dim, tuple(hidden), activation, dropout
         self.optimizer, self.learning_rate = optimizer, learning_rate
         self.batch_size, self.num_epochs, self.patience = batch_size, num_epochs, patience
-        self.kernel_initializer, self.seed, self.verbose = kernel_initializer, seed, verbose
+        self.kernel_initializer, self.seed, self.verbose, self.strategy = kernel_initializer, seed, verbose, strategy
         keras.utils.set_random_seed(seed)
         self.model = binary_mlp(input_dim, self.hidden, activation, dropout, kernel_initializer)
         self.history = None
@@ -44,7 +46,7 @@ class BinaryMLP:
         self.history = fit_classifier(self.model, X, y, X_valid, y_valid, num_classes=2,
                                       batch_size=batch_size or self.batch_size, epochs=epochs,
                                       optimizer=self.optimizer, learning_rate=self.learning_rate,
-                                      patience=patience, seed=self.seed, verbose=self.verbose)
+                                      patience=patience, seed=self.seed, verbose=self.verbose, strategy=self.strategy)
         return self.history
 
     def fit(self, data, batch_size=None, num_epochs=None):
