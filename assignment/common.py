@@ -1,5 +1,6 @@
 """Helpers the task modules share: output folders and result tables."""
 import json
+import math
 import os
 from pathlib import Path
 
@@ -17,9 +18,22 @@ def write_json(data, path) -> Path:
     """Write ``data`` as JSON to ``path`` atomically: a reader never sees half a file."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_plain))
+    tmp.write_text(json.dumps(_finite(data), indent=2, default=_plain, allow_nan=False))
     os.replace(tmp, path)
     return path
+
+
+def _finite(value):
+    """NaN and inf (e.g. the overflowing layer of the init study) as JSON null: strict JSON has neither."""
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 def _plain(value):
