@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from coursekit.plots import finish_figure
+
 
 def load_image(path=None):
     """``(image [H x W x 3] float32 in [0, 1], source)``: the file at ``path`` (e.g. ``peppers.png``), or
@@ -109,10 +111,7 @@ def plot_features(y, title=None, save_path=None):
     ax.set_axis_off()
     if title:
         ax.set_title(title)
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=100)
-    return fig
+    return finish_figure(fig, save_path, dpi=100)
 
 
 def plot_filters(kernel, ncols=4, title=None, save_path=None):
@@ -131,7 +130,4 @@ def plot_filters(kernel, ncols=4, title=None, save_path=None):
             ax.imshow((f - f.min()) / max(float(f.max() - f.min()), 1e-12), interpolation="nearest")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=110)
-    return fig
+    return finish_figure(fig, save_path)

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coursekit.plots import finish_figure
+
 
 def sigm(x):
     """The logistic sigmoid, for scalars and arrays, without overflow for any input."""
@@ -284,7 +286,7 @@ def plot_decision_boundary(X, Y, Wi, bi, Wo, bo, title=None, save_path=None, ax=
     ax.set_axis_off()
     if title:
         ax.set_title(title, fontsize=9)
-    return _save(fig or ax.figure, save_path)
+    return finish_figure(fig or ax.figure, save_path)
 
 
 def plot_error_curves(curves, title="training and validation error", save_path=None):
@@ -307,7 +309,7 @@ def plot_error_curves(curves, title="training and validation error", save_path=N
         ax.set_ylim(bottom=0)
         ax.legend(fontsize=8)
     fig.suptitle(title)
-    return _save(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def plot_final_errors(results, values, xlabel, title=None, save_path=None):
@@ -325,11 +327,5 @@ def plot_final_errors(results, values, xlabel, title=None, save_path=None):
     ax.legend()
     if title:
         ax.set_title(title)
-    return _save(fig, save_path)
+    return finish_figure(fig, save_path)
 
-
-def _save(fig, save_path):
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=110)
-    return fig

@@ -7,6 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from coursekit.initializers import kaiming_init, scaled_normal_init, unit_normal_init, xavier_init
+from coursekit.plots import finish_figure
 
 ACTIVATIONS = {"none": tf.identity, "tanh": tf.tanh, "relu": tf.nn.relu}
 
@@ -87,7 +88,4 @@ def plot_layer_stds(curves, save_path=None):
     ax.set_ylabel("std of the layer's output")
     ax.set_title("activation scale through 100 layers of 512 units")
     ax.legend(fontsize=8)
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=110)
-    return fig
+    return finish_figure(fig, save_path)

@@ -14,11 +14,12 @@ import numpy as np
 from coursekit.images import to_display
 
 
-def _finish(fig, save_path):
+def finish_figure(fig, save_path=None, dpi=110):
+    """Tighten the layout and, with ``save_path``, write the figure as PNG (folders made as needed)."""
     fig.tight_layout()
     if save_path is not None:
         Path(save_path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(save_path, dpi=110)
+        fig.savefig(save_path, dpi=dpi)
     return fig
 
 
@@ -36,7 +37,7 @@ def plot_progress(history, title=None, save_path=None):
     _curves(ax_loss, ax_acc, history, label_prefix="")
     if title:
         fig.suptitle(title)
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def _curves(ax_loss, ax_acc, history, label_prefix=""):
@@ -64,7 +65,7 @@ def plot_comparison(histories: dict, title=None, save_path=None):
         axes[0, col].set_title(name)
     if title:
         fig.suptitle(title)
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def plot_prediction(images, y_true, y_pred, classes, value_range=(-1.0, 1.0), num=16, seed=0, save_path=None):
@@ -81,7 +82,7 @@ def plot_prediction(images, y_true, y_pred, classes, value_range=(-1.0, 1.0), nu
         ok = y_true[i] == y_pred[i]
         ax.set_title(f"{classes[y_true[i]]} / {classes[y_pred[i]]}", fontsize=8, color="black" if ok else "red")
     fig.suptitle("true / predicted")
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def plot_adversarial(x, x_adv, y_true, pred_clean, pred_adv, classes, value_range=(-1.0, 1.0), title=None,
@@ -102,7 +103,7 @@ def plot_adversarial(x, x_adv, y_true, pred_clean, pred_adv, classes, value_rang
         axes[r + 1, c].set_title(f"adv: {classes[pred_adv[k]]}", fontsize=7, color="red" if wrong else "black")
     if title:
         fig.suptitle(title)
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def _show(ax, image, value_range):
@@ -129,7 +130,7 @@ def plot_image_grid(images, titles, cols=5, value_range=(0.0, 1.0), title=None, 
         ax.set_title(titles[k], fontsize=9, color=title_colors[k] if title_colors is not None else "black")
     if title:
         fig.suptitle(title)
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
 
 
 def plot_loss_curve(train_counter, train_losses, test_counter, test_losses, ylabel="cross-entropy", title="Loss curve",
@@ -144,4 +145,4 @@ def plot_loss_curve(train_counter, train_losses, test_counter, test_losses, ylab
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(loc="upper right")
-    return _finish(fig, save_path)
+    return finish_figure(fig, save_path)
