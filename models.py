@@ -191,7 +191,12 @@ class DefaultModel:
         return self._functional[1]
 
     def _output_kind(self, net, sample=None):
-        return self.output_kind or output_kind(net, sample)
+        """``self.output_kind`` when stated; otherwise read (or guessed, warning once) per network."""
+        if self.output_kind:
+            return self.output_kind
+        if getattr(self, "_kind_cache", (None,))[0] is not net:
+            self._kind_cache = (net, output_kind(net, sample))
+        return self._kind_cache[1]
 
     # -------------------------------------------------------------- evaluation
     def predict_proba(self, X, batch_size=None):

@@ -151,6 +151,18 @@ def test_output_kind_is_read_from_the_last_layer_or_guessed_with_one_warning(blo
     graph = as_functional(TinyNet(3), (16, 16, 3))
     with pytest.warns(UserWarning, match="output_kind='logits' or 'probabilities'"):
         assert output_kind(graph, blobs_manager.X_train[:8]) == "logits"
+    net = _make(Subclassed, blobs_manager)
+    net.build_cnn()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        net.predict_proba(blobs_manager.X_test)
+        net.predict_proba(blobs_manager.X_test)
+        net.compute_accuracy(blobs_manager.X_test, blobs_manager.y_test)
+    assert sum("output_kind=" in str(w.message) for w in seen) == 1  # one warning, not one per call
+    net.output_kind = "logits"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net.predict_proba(blobs_manager.X_test)  # stated: no guess, no warning
 
 
 def test_the_data_check_still_names_the_fix(blobs_manager):
