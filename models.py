@@ -161,7 +161,7 @@ class DefaultModel:
         configured; ``callbacks`` are extra Keras callbacks. The Keras ``History`` is kept
         in ``self.history``.
         """
-        if self.model is None or (isinstance(self.model, keras.Sequential) and not self.model.layers):
+        if not self._has_network():
             self.build_cnn()
         net = self._network(np.shape(data_manager.X_train)[1:])
         self._check_data(data_manager, net)
@@ -259,8 +259,12 @@ class DefaultModel:
             raise ValueError(f"{self.name}: labels go up to {top} but num_classes={self.num_classes}; "
                              "pass num_classes=len(data_manager.classes)")
 
+    def _has_network(self):
+        """False while ``self.model`` is missing or still the template's empty ``Sequential``."""
+        return self.model is not None and not (isinstance(self.model, keras.Sequential) and not self.model.layers)
+
     def _require_model(self):
-        if self.model is None or (isinstance(self.model, keras.Sequential) and not self.model.layers):
+        if not self._has_network():
             raise RuntimeError(f"{type(self).__name__} '{self.name}' has no network yet: call build_cnn() "
                                "(or load(path)) first")
         return self.model

@@ -43,7 +43,7 @@ def run(args):
     import matplotlib.pyplot as plt
 
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
-    from coursekit.inspection import accuracy_under_noise, predict_classes
+    from coursekit.inspection import accuracy, accuracy_under_noise
     from coursekit.plots import plot_image_grid, plot_progress
     from coursekit.small_nets import imagenette_cnn, model_size_mb
     from coursekit.training import fit_classifier
@@ -81,7 +81,7 @@ def run(args):
                                  learning_rate=args.learning_rate, augment=augment, value_range=(0.0, 1.0),
                                  patience=args.patience, seed=args.seed, strategy=strategy)
         seconds = time.perf_counter() - start
-        return float((predict_classes(model, x_test) == y_test).mean()), history, seconds
+        return accuracy(model, x_test, y_test), history, seconds
 
     print(f"\ntraining without augmentation (Adam {args.learning_rate}, batch {args.batch_size}, "
           f"up to {args.epochs} epochs, early stopping patience {args.patience})")

@@ -10,6 +10,11 @@ def predict_classes(model, x, batch_size=512):
     return np.argmax(scores, axis=1)
 
 
+def accuracy(model, x, y, batch_size=512) -> float:
+    """Plain accuracy of ``model`` (inference mode) on ``x`` against integer labels ``y``."""
+    return float(np.mean(predict_classes(model, x, batch_size) == np.asarray(y)))
+
+
 def first_misclassified(y_true, y_pred, n=20):
     """Indices of the first ``n`` examples, in data order, whose prediction differs from the label.
 
@@ -25,4 +30,4 @@ def accuracy_under_noise(model, x, y, scale, seed=0, batch_size=512):
     """Accuracy on ``x + scale * N(0, 1)`` (noise in the network's input units, not clipped), seeded."""
     noise = np.random.default_rng(seed).standard_normal(np.shape(x)).astype(np.float32)
     noisy = np.asarray(x, np.float32) + np.float32(scale) * noise
-    return float(np.mean(predict_classes(model, noisy, batch_size) == np.asarray(y)))
+    return accuracy(model, noisy, y, batch_size)
