@@ -188,6 +188,10 @@ def main(argv=None):
     results.update(tasks.mnist_epochs(quick, peak))
     results["cifar_convnet"] = tasks.cifar_convnet(quick, peak)
     results["double_moon_sweeps"] = tasks.double_moon_sweeps(quick)
+    results["magic_mlp"] = tasks.magic_mlp(quick)
+    results["imagenette_cnn"] = tasks.imagenette_cnn(quick, peak)
+    print("image loading ...", flush=True)
+    results.update(tasks.load_animals(quick, repeats))
 
     limit = peak * 1e9
     results["train_default_peak_fraction"] = round(results["train_default"]["project"] * 3 * flops_default / limit, 3)
@@ -206,7 +210,13 @@ def main(argv=None):
              for key in ("train_default_bf16", "pgd20_bf16")]
     rows += [{"path": key, "reference img/s": results[key]["reference"], "project img/s": results[key]["project"],
               "ratio": results[key]["ratio"], "of FLOP limit": results[key]["peak_fraction"]}
-             for key in ("mnist_mlp_epoch", "mnist_cnn_epoch", "cifar_convnet")]
+             for key in ("mnist_mlp_epoch", "mnist_cnn_epoch", "cifar_convnet", "imagenette_cnn")]
+    rows.append({"path": "magic_mlp (rows/s)", "reference img/s": results["magic_mlp"]["reference"],
+                 "project img/s": results["magic_mlp"]["project"], "ratio": results["magic_mlp"]["ratio"],
+                 "of FLOP limit": "-"})
+    rows += [{"path": key, "reference img/s": results[key]["reference"], "project img/s": results[key]["project"],
+              "ratio": results[key]["ratio"], "of FLOP limit": "-"}
+             for key in ("load_animals_generated", "load_animals_sample") if key in results]
     print()
     print(format_table(rows))
     moon = results["double_moon_sweeps"]

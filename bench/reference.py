@@ -125,3 +125,31 @@ def eager_train_epoch(dataset, model, optimizer):
         optimizer.apply(grads, model.trainable_variables)
         correct += int(tf.reduce_sum(tf.cast(tf.argmax(out, 1) == tf.cast(y, tf.int64), tf.int32)))
     return correct
+
+
+def template_load(label_folder_dict, size=(32, 32), max_num_images=500):
+    """The template's loader loop: ``cv2.imread`` + ``cv2.resize`` file by file (no checks: a bad
+    file crashes it, a truncated JPEG comes back half grey). Returns ``(images, labels)``."""
+    import cv2
+    import os
+
+    data, labels = [], []
+    for label in sorted(label_folder_dict):
+        folder = label_folder_dict[label]
+        for name in sorted(os.listdir(folder))[:max_num_images]:
+            image = cv2.imread(os.path.join(folder, name))
+            data.append(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
+            labels.append(label)
+    return np.array(data), np.array(labels)
+
+
+def eager_binary_epoch(x, y, model, optimizer, batch_size):
+    """A Technion-style epoch for a one-logit classifier: a Python loop of eager steps on BCE-with-logits."""
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    order = np.random.default_rng(0).permutation(len(x))
+    for start in range(0, len(x), batch_size):
+        idx = order[start:start + batch_size]
+        xb, yb = tf.constant(x[idx]), tf.constant(y[idx, None].astype(np.float32))
+        with tf.GradientTape() as tape:
+            loss = loss_fn(yb, model(xb, training=True))
+        optimizer.apply(tape.gradient(loss, model.trainable_variables), model.trainable_variables)

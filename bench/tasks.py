@@ -68,35 +68,132 @@ def mnist_epochs(quick, peak_gflops):
 
 
 def cifar_convnet(quick, peak_gflops):
-    """The RecVis ConvNet on the project's trainer against Keras' own ``fit`` on numpy (the seed's loop is
-    a plain per-batch SGD loop; ``model.fit`` is the fastest plain-Keras stand-in), img/s."""
-    import keras
-
-    from bench import reference
-    from bench.__main__ import train_rate_project
-    from coursekit.flops import forward_flops
+    """The RecVis ConvNet on the project's trainer (SGD 0.01) against Keras' own ``fit`` on numpy (the seed's
+    loop is a plain per-batch SGD loop; ``model.fit`` is the fastest plain-Keras stand-in), img/s."""
     from coursekit.small_nets import cifar_convnet as build
 
-    n, epochs = (256, 2) if quick else (4096, 3)
+    return _conv_row(build, 32, (256, 2) if quick else (4096, 3), quick, peak_gflops, "sgd")
+
+
+def imagenette_cnn(quick, peak_gflops):
+    """The Technion Imagenette CNN (64 px, GroupNorm, Adam) on the trainer against Keras' own ``fit``, img/s."""
+    from coursekit.small_nets import imagenette_cnn as build
+
+    return _conv_row(build, 64, (64, 2) if quick else (1024, 3), quick, peak_gflops, "adam")
+
+
+def _conv_row(build, size, n_epochs, quick, peak_gflops, optimizer):
+    from bench import reference
+    from coursekit.flops import forward_flops
+
+    n, epochs = n_epochs
     rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (n, 32, 32, 3)).astype(np.float32)
+    x = rng.uniform(-1, 1, (n, size, size, 3)).astype(np.float32)
     y = rng.integers(0, 10, n)
+    lr = 0.01 if optimizer == "sgd" else 1e-3
     best = [0.0, 0.0]
     for _ in range(1 if quick else 2):
-        best[0] = max(best[0], reference_rate(reference, build, x, y, epochs))
-        best[1] = max(best[1], train_rate_project(build, x, y, 64, epochs, optimizer="sgd", learning_rate=0.01)[0])
-    keras.utils.set_random_seed(0)
+        best[0] = max(best[0], reference_rate(reference, build, x, y, epochs, optimizer))
+        best[1] = max(best[1], _fit_rate(build, x, y, 10, 64, epochs, optimizer=optimizer, learning_rate=lr))
     return {"project": round(best[1], 1), "reference": round(best[0], 1), "ratio": round(best[1] / best[0], 3),
             "peak_fraction": round(best[1] * 3 * forward_flops(build()) / (peak_gflops * 1e9), 4)}
 
 
-def reference_rate(reference, build, x, y, epochs):
+def reference_rate(reference, build, x, y, epochs, optimizer="sgd"):
     import keras
 
     from bench.__main__ import EpochTimer, steady_epoch
 
     timer = EpochTimer()
     net = build()
-    net.compile(optimizer=keras.optimizers.SGD(0.01), loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    opt = keras.optimizers.SGD(0.01) if optimizer == "sgd" else keras.optimizers.Adam(1e-3)
+    net.compile(optimizer=opt, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     net.fit(x.astype(np.float64), y, batch_size=64, epochs=epochs, verbose=0, callbacks=[timer])
     return len(x) / steady_epoch(timer.times)
+
+
+def write_varied_jpegs(folder, per_class, seed=0):
+    """Three class folders of photo-like JPEGs (smooth colour fields with grain) from 120 to 900 px a side."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    for cls in ("cats", "dogs", "panda"):
+        (folder / cls).mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            h, w = (int(v) for v in rng.integers(120, 900, 2))
+            yy, xx = np.mgrid[0:h, 0:w] / max(h, w)
+            base = np.stack([np.sin(6 * xx * rng.uniform(0.5, 2) + c) for c in range(3)], -1) * 90 + 128
+            pixels = np.clip(base + rng.normal(0, 12, (h, w, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(folder / cls / f"{i:04d}.jpg", quality=90)
+    return folder
+
+
+def load_animals(quick, repeats=2):
+    """``AnimalsDatasetManager.load`` (threads, checks every file) against the template's ``cv2`` loop, img/s,
+    on generated varied-size JPEGs and, when present, on ``../shared/data/animals_sample/``."""
+    import tempfile
+    import warnings
+    from pathlib import Path
+
+    from bench.reference import template_load
+    from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict
+    from coursekit.preprocessing import SimplePreprocessor
+
+    def rates(folder):
+        folders = create_label_folder_dict(folder)
+        template_load(folders)  # warm the file cache for both sides
+        best = [0.0, 0.0]
+        for _ in range(repeats):
+            start = time.perf_counter()
+            n = len(template_load(folders)[0])
+            best[0] = max(best[0], n / (time.perf_counter() - start))
+            start = time.perf_counter()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                n = len(AnimalsDatasetManager([SimplePreprocessor(32, 32)]).load(folders).data)
+            best[1] = max(best[1], n / (time.perf_counter() - start))
+        return {"project": round(best[1], 1), "reference": round(best[0], 1), "ratio": round(best[1] / best[0], 3),
+                "images": n}
+
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rows["load_animals_generated"] = rates(write_varied_jpegs(Path(tmp), 12 if quick else 100))
+    sample = Path(__file__).resolve().parents[2] / "shared" / "data" / "animals_sample"
+    if sample.is_dir():
+        rows["load_animals_sample"] = rates(sample)
+    return rows
+
+
+def _fit_rate(build, x, y, num_classes, batch_size, epochs, **kwargs):
+    """Images (or rows) per second of ``fit_classifier`` once compiled: the fastest epoch after the first."""
+    from bench.__main__ import EpochTimer, steady_epoch
+    from coursekit.training import fit_classifier
+
+    timer = EpochTimer()
+    fit_classifier(build(), x, y, num_classes=num_classes, batch_size=batch_size, epochs=epochs, verbose=False,
+                   callbacks=[timer], **kwargs)
+    return len(x) / steady_epoch(timer.times)
+
+
+def magic_mlp(quick):
+    """The MAGIC MLP (10 features -> 256 -> 128 -> 1 logit, batch 256) on the trainer against an eager
+    per-batch loop like the seed's PyTorch one, rows/s."""
+    import keras
+
+    from bench.reference import eager_binary_epoch
+    from coursekit.tabular import binary_mlp
+
+    n = 2048 if quick else 13314  # the task's training split of the 19,020 rows
+    rng = np.random.default_rng(0)
+    x = rng.normal(0, 1, (n, 10)).astype(np.float32)
+    y = (x[:, 0] + 0.5 * rng.normal(0, 1, n) > 0).astype(np.int64)
+    best = [0.0, 0.0]
+    for _ in range(1 if quick else 2):
+        net, opt = binary_mlp(10), keras.optimizers.Adam(1e-3)
+        eager_binary_epoch(x[:512], y[:512], net, opt, 256)  # build the optimizer
+        start = time.perf_counter()
+        eager_binary_epoch(x, y, net, opt, 256)
+        best[0] = max(best[0], n / (time.perf_counter() - start))
+        best[1] = max(best[1], _fit_rate(lambda: binary_mlp(10), x, y, 2, 256, 3))
+    return {"project": round(best[1], 1), "reference": round(best[0], 1), "ratio": round(best[1] / best[0], 3)}
+

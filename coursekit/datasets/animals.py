@@ -7,6 +7,7 @@ import numpy as np
 from sklearn.model_selection import train_test_split
 
 from coursekit.images import ImageReadError, read_image_rgb, warn_skipped
+from coursekit.parallel import ordered_map
 
 
 def create_label_folder_dict(adir) -> dict:
@@ -44,13 +45,18 @@ class AnimalsDatasetManager:
         self.skipped = []
 
     # ----------------------------------------------------------------- loading
-    def load(self, label_folder_dict, max_num_images=500, verbose=-1):
+    def load(self, label_folder_dict, max_num_images=500, verbose=-1, workers=None):
         """Read at most ``max_num_images`` images per class from ``{label: folder}``.
 
         Files are read in sorted order so loads repeat exactly. Files that are not
         readable images are skipped and listed in one warning (and in ``self.skipped``).
         With ``verbose > 0`` it prints ``<label> <number of files>`` per class and
         ``Processed i/N`` every ``verbose`` images.
+
+        ``workers`` threads decode and preprocess files side by side (default: one per core
+        plus one; ``workers=1`` reads one file at a time). The result is the same either way:
+        images are kept in file order, so preprocessors must not depend on call order
+        (``SimplePreprocessor`` does not).
         """
         if not label_folder_dict:
             raise ValueError("label_folder_dict is empty: give {class name: folder of images}, "
@@ -68,21 +74,21 @@ class AnimalsDatasetManager:
             if verbose > 0:
                 print(label, len(files))
             count = 0
-            for path in files:
-                if count >= total:
-                    break
-                try:
-                    image = read_image_rgb(path)
-                except ImageReadError as exc:
-                    skipped.append((str(path), str(exc.__cause__ or exc)))
-                    continue
-                for p in self.preprocessors:
-                    image = p.preprocess(image)
-                data.append(image)
-                labels.append(label)
-                count += 1
-                if verbose > 0 and count % verbose == 0:
-                    print(f"Processed {count}/{total}")
+            results = ordered_map(self._read_one, files, workers=workers)
+            try:
+                for path, image, why in results:
+                    if image is None:
+                        skipped.append((str(path), why))
+                        continue
+                    data.append(image)
+                    labels.append(label)
+                    count += 1
+                    if verbose > 0 and count % verbose == 0:
+                        print(f"Processed {count}/{total}")
+                    if count >= total:
+                        break
+            finally:
+                results.close()  # stops the reads ahead of a full class
             if count == 0:
                 raise ValueError(f"class '{label}' has no readable images in {folder} "
                                  f"({len(files)} files, none decodable); add images or drop the class.")
@@ -95,6 +101,16 @@ class AnimalsDatasetManager:
         self.data = np.stack(data)
         self.labels = np.asarray(labels)
         return self
+
+    def _read_one(self, path):
+        """``(path, preprocessed image, None)``, or ``(path, None, reason)`` for an unreadable file."""
+        try:
+            image = read_image_rgb(path)
+        except ImageReadError as exc:
+            return path, None, str(exc.__cause__ or exc)
+        for p in self.preprocessors:
+            image = p.preprocess(image)
+        return path, image, None
 
     # ------------------------------------------------------ scaling and labels
     def process_data_label(self):

@@ -5,13 +5,13 @@ Files are decoded in parallel (Pillow releases the GIL) but returned in sorted o
 """
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from coursekit.images import ImageReadError, read_image_rgb
+from coursekit.parallel import ordered_map
 from coursekit.progress import progress
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
@@ -35,7 +35,7 @@ def _read(path, size):
     return rgb
 
 
-def read_class_folders(folder, classes=None, size=None, limit_per_class=None, desc=None, workers=4):
+def read_class_folders(folder, classes=None, size=None, limit_per_class=None, desc=None, workers=None):
     """``(images [N x H x W x 3] uint8, labels [N], classes)`` from ``folder/<class>/<image>``.
 
     ``classes`` fixes the label order (default: the sorted sub-folder names); ``size=(w, h)``
@@ -55,9 +55,8 @@ def read_class_folders(folder, classes=None, size=None, limit_per_class=None, de
         found = found[:limit_per_class] if limit_per_class else found
         files += found
         labels += [label] * len(found)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        images = list(progress(pool.map(lambda p: _read(p, size), files), total=len(files),
-                               desc=desc or f"reading {folder}"))
+    images = list(progress(ordered_map(lambda p: _read(p, size), files, workers=workers), total=len(files),
+                           desc=desc or f"reading {folder}"))
     shapes = {img.shape for img in images}
     if len(shapes) > 1:
         raise ValueError(f"images in {folder} differ in size ({sorted(shapes)[:3]} ...): pass size=(w, h)")

@@ -132,3 +132,29 @@ def test_mixed_sizes_without_preprocessor_are_refused(messy_folder):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="SimplePreprocessor"):
             AnimalsDatasetManager().load(create_label_folder_dict(messy_folder))
+
+
+def test_parallel_load_equals_the_one_file_at_a_time_load(tmp_path, capsys):
+    """Varied sizes, corrupt files between good ones and a cap that ends a class early: the threads
+    must give the same images, labels, skipped list and progress lines as reading one by one."""
+    rng = np.random.default_rng(1)
+    for cls in ("cats", "dogs", "panda"):
+        (tmp_path / cls).mkdir()
+        for i in range(25):
+            h, w = rng.integers(20, 300, 2)
+            Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(tmp_path / cls / f"{i:02d}.jpg")
+        (tmp_path / cls / "07b.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (tmp_path / "dogs" / "24b.jpg").write_bytes(b"not read: after the cap")
+    folders = create_label_folder_dict(tmp_path)
+    loads = []
+    for workers in (1, 4):
+        dm = AnimalsDatasetManager([SimplePreprocessor(24, 24)])
+        with pytest.warns(UserWarning):
+            dm.load(folders, max_num_images=22, verbose=5, workers=workers)
+        loads.append((dm.data, dm.labels, dm.skipped, capsys.readouterr().out))
+    (seq_data, seq_labels, seq_skipped, seq_out), (par_data, par_labels, par_skipped, par_out) = loads
+    np.testing.assert_array_equal(par_data, seq_data)
+    np.testing.assert_array_equal(par_labels, seq_labels)
+    assert par_skipped == seq_skipped and len(seq_skipped) == 3
+    assert not any("24b" in path for path, _ in seq_skipped)
+    assert par_out == seq_out and "Processed 20/22" in seq_out
