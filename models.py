@@ -237,9 +237,11 @@ class DefaultModel:
         """Save the network as ``.h5`` (``saved_models/<name>.h5`` by default), atomically; returns the path."""
         return save_h5(self._require_model(), path or self.name)
 
-    def load(self, path=None):
-        """Load an ``.h5`` network saved by ``save``; it can be evaluated, attacked or trained further."""
-        self.model = load_h5(path or self.name)
+    def load(self, path=None, safe_mode=True):
+        """Load an ``.h5`` network saved by ``save``; it can be evaluated, attacked or trained further.
+
+        A file holding a Python ``Lambda`` layer is refused unless ``safe_mode=False`` (trusted files only)."""
+        self.model = load_h5(path or self.name, safe_mode=safe_mode)
         return self.model
 
     def _check_data(self, data_manager, net):

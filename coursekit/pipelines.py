@@ -4,9 +4,12 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from coursekit.checks import require_finite
 
-def _arrays(x, y, num_classes):
+
+def _arrays(x, y, num_classes, name="x"):
     x = np.asarray(x, dtype=np.float32)
+    require_finite(x, name)
     y = np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"{len(x)} inputs but {len(y)} labels")
@@ -17,20 +20,22 @@ def _arrays(x, y, num_classes):
     return x, np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
 
 
-def classification_dataset(x, y, num_classes, batch_size):
-    """Batches of ``(float32 inputs, one-hot float32 labels)`` in order (for evaluation)."""
-    x, onehot = _arrays(x, y, num_classes)
+def classification_dataset(x, y, num_classes, batch_size, name="x"):
+    """Batches of ``(float32 inputs, one-hot float32 labels)`` in order (for evaluation).
+
+    ``name`` is how an error about non-finite inputs refers to ``x``."""
+    x, onehot = _arrays(x, y, num_classes, name)
     return tf.data.Dataset.from_tensor_slices((x, onehot)).batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
 
-def training_dataset(x, y, num_classes, batch_size, seed=0):
+def training_dataset(x, y, num_classes, batch_size, seed=0, name="x"):
     """An endless stream of shuffled training batches and the number of batches per epoch.
 
     Epoch ``e`` is ordered by a stateless shuffle seeded with ``(seed, e)``, so the order
     depends on nothing else: not on how many iterators Keras or a ``tf.distribute``
     strategy creates. Use it with ``fit(..., steps_per_epoch=steps)``.
     """
-    x, onehot = _arrays(x, y, num_classes)
+    x, onehot = _arrays(x, y, num_classes, name)
     n = len(x)
     if n == 0:
         raise ValueError("no training examples")
@@ -47,7 +52,7 @@ def training_dataset(x, y, num_classes, batch_size, seed=0):
     return ds.prefetch(tf.data.AUTOTUNE), math.ceil(n / int(batch_size))
 
 
-def labelled_dataset(x, y, batch_size, shuffle_seed=None):
+def labelled_dataset(x, y, batch_size, shuffle_seed=None, name="x"):
     """A finite dataset of ``(float32 inputs, int64 labels)`` batches, for hand-written epoch loops.
 
     With ``shuffle_seed`` the order is reshuffled at every pass over it, repeatably: the
@@ -55,6 +60,7 @@ def labelled_dataset(x, y, batch_size, shuffle_seed=None):
     ``DataLoader(shuffle=True)`` after ``torch.manual_seed``).
     """
     x = np.asarray(x, dtype=np.float32)
+    require_finite(x, name)
     y = np.asarray(y).astype(np.int64)
     if len(x) != len(y):
         raise ValueError(f"{len(x)} inputs but {len(y)} labels")

@@ -40,6 +40,7 @@ def save_h5(model, path) -> Path:
                          "decorated with @keras.saving.register_keras_serializable() to load again)")
     fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix="." + path.stem + ".", dir=path.parent)
     os.close(fd)
+    os.chmod(tmp, _plain_file_mode())  # mkstemp makes it 0600; give what open() would (e.g. 0644)
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.ERROR)  # .h5 is what the assignment asks for; skip Keras' "legacy format" nag
@@ -55,14 +56,50 @@ def save_h5(model, path) -> Path:
     return path
 
 
+def _plain_file_mode():
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _is_graph_model(model):
     return isinstance(model, keras.Sequential) or type(model).__name__ == "Functional"
 
 
-def load_h5(path):
+def load_h5(path, safe_mode=True):
     """Load an ``.h5`` (or ``.keras``) model uncompiled (Keras 3 cannot train an ``.h5`` model loaded
-    compiled; recompile it)."""
+    compiled; recompile it).
+
+    ``safe_mode=True`` refuses a model holding a Python ``Lambda`` layer, whose code would run
+    on load; pass ``safe_mode=False`` only for a file you made yourself or otherwise trust.
+    """
     path = resolve_model_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path.resolve()}: train and save() one first, or pass the right path")
-    return keras.models.load_model(path, compile=False)
+    _check_container(path)
+    try:
+        return keras.models.load_model(path, compile=False, safe_mode=safe_mode)
+    except ValueError as exc:
+        if "Lambda" in str(exc) and safe_mode:
+            raise ValueError(f"{path} holds a Lambda layer, whose Python code would run on loading; it was refused "
+                             "(Keras' safe_mode). If you made this file yourself or trust its author, load it with "
+                             "load(path, safe_mode=False)") from exc
+        raise
+    except OSError as exc:
+        raise ValueError(f"cannot read the model file {path}: {exc}. It may be cut short (an interrupted copy or "
+                         "upload): save or copy it again") from exc
+
+
+def _check_container(path):
+    """Refuse, naming the file, what is not an HDF5 (``.h5``) or zip (``.keras``) file, before h5py does."""
+    import zipfile
+
+    import h5py
+
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path} is empty (0 bytes): save or copy the model again")
+    if path.suffix == ".h5" and not h5py.is_hdf5(path):
+        raise ValueError(f"{path} is not an HDF5 file (the .h5 format Keras saves): it may be another kind of "
+                         "file renamed to .h5, or a download that failed; save or copy the model again")
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ValueError(f"{path} is not a .keras (zip) file, or it is cut short: save or copy the model again")

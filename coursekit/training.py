@@ -29,10 +29,11 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     keras.utils.set_random_seed(seed)
-    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed)
+    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, name="training data x_train")
     valid_ds = None
     if x_valid is not None:
-        valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256))
+        valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256),
+                                          name="validation data x_valid")
     callbacks = list(callbacks)
     stopper = None
     if patience is not None:

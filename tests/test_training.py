@@ -108,3 +108,18 @@ def test_early_stopping_restores_the_best_epoch_not_the_last():
     final = net.get_weights()
     assert all(np.array_equal(a, b) for a, b in zip(final, snapshots[best]))
     assert not all(np.allclose(a, b) for a, b in zip(final, snapshots[-1]))
+
+
+@pytest.mark.parametrize("part, name", [("X_train", "training data x_train"), ("X_valid", "validation data x_valid")])
+def test_nan_or_inf_in_the_data_is_refused_before_training(blobs_manager, part, name):
+    from tests.conftest import ArrayDataManager
+
+    arrays = {k: getattr(blobs_manager, k).copy() for k in ("X_train", "y_train", "X_valid", "y_valid",
+                                                            "X_test", "y_test")}
+    arrays[part][3, 0, 0, 0] = np.nan
+    arrays[part][5, 1, 1, 1] = np.inf
+    data = ArrayDataManager(**arrays, classes=blobs_manager.classes)
+    model = _small(num_epochs=1)
+    model.build_cnn()
+    with pytest.raises(ValueError, match=f"{name} holds 1 NaN and 1 infinite values"):
+        model.fit(data)

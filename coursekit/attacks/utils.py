@@ -4,6 +4,8 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from coursekit.checks import require_finite
+
 
 def loss_gradient(logits_fn, x, y_prob):
     """Gradient w.r.t. ``x`` of the summed cross-entropy computed from logits.
@@ -46,6 +48,7 @@ def check_attack_inputs(x, y, eps, value_range, num_classes=None, steps=None, st
     if num_classes is not None and len(y) and (y.min() < 0 or y.max() >= num_classes):
         raise ValueError(f"labels must be in [0, {num_classes - 1}] for this model, "
                          f"got values from {y.min()} to {y.max()}")
+    require_finite(x, "attack inputs x")
     tol = 1e-5 * (hi - lo)
     if x.size and (x.min() < lo - tol or x.max() > hi + tol):
         raise ValueError(f"inputs span [{x.min():.4g}, {x.max():.4g}], outside value_range {tuple(value_range)}: "

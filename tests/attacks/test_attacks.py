@@ -191,3 +191,11 @@ def test_mim_equals_an_eager_reference_on_a_small_network():
         x_adv = tf.clip_by_value(x + tf.clip_by_value(x_adv + step * tf.sign(g) - x, -eps, eps), -1, 1)
     np.testing.assert_allclose(mim(model, x, y, eps=eps, steps=steps, step_size=step, decay=decay), x_adv.numpy(),
                                atol=1e-5)
+
+
+@pytest.mark.parametrize("name, attack", _attacks())
+def test_nan_attack_inputs_are_refused_by_count(name, attack, trained, blobs_manager):
+    x = blobs_manager.X_test.copy()
+    x[0, 0, 0, 0] = x[2, 3, 3, 1] = np.nan
+    with pytest.raises(ValueError, match="attack inputs x holds 2 NaN and 0 infinite"):
+        attack(trained.model, x, blobs_manager.y_test)
