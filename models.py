@@ -58,7 +58,7 @@ class DefaultModel:
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=None, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234, strategy=None):
+                 adversarial=None, seed=1234, strategy=None, backup_dir=None):
         for key, value in (("width", width), ("height", height), ("depth", depth), ("num_blocks", num_blocks),
                            ("feature_maps", feature_maps), ("batch_size", batch_size), ("num_epochs", num_epochs)):
             if int(value) != value or value < 1:
@@ -102,6 +102,7 @@ class DefaultModel:
         self.adversarial = adversarial
         self.seed = seed
         self.strategy = strategy
+        self.backup_dir = backup_dir
         self.value_range = AnimalsDatasetManager.value_range
         self.output_kind = None  # 'probabilities' or 'logits' when a custom network's last layer cannot tell
         self.model = keras.Sequential(name=name)  # as the template: build_cnn() may fill it with add()
@@ -180,6 +181,7 @@ class DefaultModel:
             learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
             monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks,
+            backup_dir=self.backup_dir,
             output_kind=self._output_kind(net, data_manager.X_train[:32]))
         return self.history
 
@@ -284,11 +286,12 @@ class YourModel(DefaultModel):
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=3, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234, strategy=None):
+                 adversarial=None, seed=1234, strategy=None, backup_dir=None):
         super().__init__(name, width, height, depth, num_blocks, feature_maps, num_classes, drop_rate, batch_norm,
                          is_augmentation, activation_func, use_skip, optimizer, batch_size, num_epochs,
                          learning_rate, verbose, patience=patience, monitor=monitor, mixup_alpha=mixup_alpha,
-                         sam_rho=sam_rho, adversarial=adversarial, seed=seed, strategy=strategy)
+                         sam_rho=sam_rho, adversarial=adversarial, seed=seed, strategy=strategy,
+                         backup_dir=backup_dir)
 
     def build_cnn(self):
         """Build the residual network described by this model's parameters into ``self.model``."""

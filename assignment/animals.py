@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
+from assignment.common import (add_backup_argument, add_device_arguments, add_tuning_argument, backup_path, out_dir,
+                               report, setup_devices, tuning_worker_done, write_metrics)
 
 HELP = "FIT3181 A1 Part 3: Animals CNN - DefaultModel, YourModel, comparisons, tuning, attacks, adversarial training"
 DEFAULT_DATA = Path("datasets/Animals")
@@ -43,6 +44,8 @@ def add_arguments(p):
                    help="Q3.8-3.9: FGSM/PGD/MIM on the trained model, then PGD adversarial training")
     p.add_argument("--adv-epochs", type=int, default=None, help="epochs of adversarial training (default --epochs)")
     add_device_arguments(p)
+    add_backup_argument(p)
+    add_tuning_argument(p)
 
 
 def load_data(data=None, max_images=500, seed=6789, verbose=100):
@@ -71,7 +74,8 @@ def make_your_model(data_manager, args, name="your_model", **overrides):
 
     params = dict(name=name, num_classes=len(data_manager.classes), num_blocks=3, feature_maps=32, drop_rate=0.2,
                   batch_norm=True, use_skip=True, optimizer="adam", learning_rate=1e-3, batch_size=args.batch_size,
-                  num_epochs=args.epochs, seed=args.seed, strategy=args.strategy_object)
+                  num_epochs=args.epochs, seed=args.seed, strategy=args.strategy_object,
+                  backup_dir=backup_path(args, name))
     params.update(overrides)
     return YourModel(**params)
 
@@ -108,7 +112,7 @@ def run_baseline(data_manager, args, out):
 
     network1 = DefaultModel(name="network1", num_classes=len(data_manager.classes), optimizer="sgd",
                             batch_size=128, num_epochs=args.epochs, learning_rate=0.5, seed=args.seed,
-                            strategy=args.strategy_object)
+                            strategy=args.strategy_object, backup_dir=backup_path(args, "network1"))
     network1.build_cnn()
     network1.summary()
     network1.fit(data_manager, batch_size=64, num_epochs=args.epochs)
@@ -181,9 +185,12 @@ def run(args):
     if args.tune:
         from coursekit.tuning import grid_search
         print("\n== Q3.4: grid search (num_blocks x use_skip x learning_rate) ==")
-        rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False, **p),
+        rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False,
+                                                             backup_dir=None, **p),
                                  data_manager, batch_size=args.batch_size, num_epochs=args.epochs,
-                                 print_table=False)
+                                 print_table=False, directory=args.tune_dir)
+        if tuning_worker_done(best):
+            return 0
         report("Q3.4 grid search, sorted by validation accuracy", rows, out, "tuning", collect=args.metrics)
     if args.compare_augmentation:
         compare("Q3.6 data augmentation", {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_backup_argument, backup_path, out_dir, report, write_metrics
 
 HELP = "RecVis A2 Part 3: CIFAR-10 linear classifier and ConvNet (SGD lr 0.01, batch 64), filters, parameters"
 
@@ -27,6 +27,7 @@ def add_arguments(p):
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=1234, help="seeds initialisation and shuffling")
     p.add_argument("--out", type=Path, default=Path("outputs/cifar10"), help="where plots and metrics.json go")
+    add_backup_argument(p)
 
 
 def train(net, data, epochs, args):
@@ -37,7 +38,7 @@ def train(net, data, epochs, args):
     (x_train, y_train), (x_test, y_test) = data
     history = fit_classifier(net, x_train, y_train, x_test, y_test, num_classes=10, batch_size=args.batch_size,
                              epochs=epochs, optimizer="sgd", learning_rate=args.lr, value_range=(-1.0, 1.0),
-                             seed=args.seed)
+                             seed=args.seed, backup_dir=backup_path(args, net.name))
     return accuracy(net, x_test, y_test), history
 
 

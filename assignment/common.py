@@ -67,6 +67,34 @@ def add_device_arguments(p):
                    help="mixed precision: auto = on when a GPU is present (bfloat16 where supported)")
 
 
+def add_backup_argument(p):
+    """``--backup-dir DIR``: each training keeps its last finished epoch in ``DIR/<model>`` to resume from."""
+    p.add_argument("--backup-dir", type=Path, default=None,
+                   help="keep each training's last finished epoch in DIR/<model name>: a run killed (e.g. a Colab "
+                        "disconnect) and started again with the same arguments carries on from there; each "
+                        "folder is removed when its training completes")
+
+
+def add_tuning_argument(p):
+    """``--tune-dir DIR``: where a grid search keeps its state (resumable, shareable by several machines)."""
+    p.add_argument("--tune-dir", type=Path, default=None,
+                   help="keep the grid search's state in DIR: started again, it skips finished trials; with "
+                        "KERASTUNER_TUNER_ID/ORACLE_IP/ORACLE_PORT set, several machines share the grid (README)")
+
+
+def tuning_worker_done(best):
+    """True (after saying so) in a distributed search's worker, which has no table to print."""
+    if best is None:
+        print("this worker's trials are done; the chief (KERASTUNER_TUNER_ID=chief) prints the table")
+        return True
+    return False
+
+
+def backup_path(args, name):
+    """``DIR/name`` under ``--backup-dir``, or ``None`` without it."""
+    return None if getattr(args, "backup_dir", None) is None else Path(args.backup_dir) / name
+
+
 def setup_devices(args):
     """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device)."""
     from coursekit.distribute import get_strategy, mixed_precision_policy

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
+from assignment.common import (add_device_arguments, add_tuning_argument, out_dir, report, setup_devices,
+                               tuning_worker_done, write_metrics)
 
 HELP = "FIT3181 A1 Part 2: Fashion-MNIST DNN - load, split, plot, train, grid search, label smoothing"
 
@@ -28,6 +29,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", type=Path, default=Path("outputs/fashion_mnist"), help="where plots and tables go")
     add_device_arguments(p)
+    add_tuning_argument(p)
 
 
 def run(args):
@@ -66,7 +68,10 @@ def run(args):
     print("\nQ2.5 grid search")
     rows, best = grid_search(lambda **kw: model(**kw), data,
                              grid={"n1": [20, 40], "n2": [20, 40], "activation": ["sigmoid", "tanh", "relu"]},
-                             batch_size=args.batch_size, num_epochs=args.epochs, print_table=False)
+                             batch_size=args.batch_size, num_epochs=args.epochs, print_table=False,
+                             directory=args.tune_dir)
+    if tuning_worker_done(best):
+        return 0
     report("Q2.5 grid search, sorted by validation accuracy", rows, out, "grid_search", collect=metrics)
 
     print(f"\nQ2.6 label smoothing on the best configuration (n1={best.n1}, n2={best.n2}, {best.activation})")

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
+from assignment.common import (add_backup_argument, add_device_arguments, backup_path, out_dir, report, setup_devices,
+                               write_metrics)
 
 HELP = "Technion HW2 Task 3: Imagenette 64px CNN without BatchNorm - train, noise robustness, augmentation"
 
@@ -34,6 +35,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation, shuffling and noise")
     p.add_argument("--out", type=Path, default=Path("outputs/imagenette"), help="where plots and metrics.json go")
     add_device_arguments(p)
+    add_backup_argument(p)
 
 
 def run(args):
@@ -79,7 +81,8 @@ def run(args):
         history = fit_classifier(model, x_train, y_train, x_valid, y_valid, num_classes=10,
                                  batch_size=args.batch_size, epochs=args.epochs, optimizer="adam",
                                  learning_rate=args.learning_rate, augment=augment, value_range=(0.0, 1.0),
-                                 patience=args.patience, seed=args.seed, strategy=strategy)
+                                 patience=args.patience, seed=args.seed, strategy=strategy,
+                                 backup_dir=backup_path(args, "augmented" if augment else "plain"))
         seconds = time.perf_counter() - start
         return accuracy(model, x_test, y_test), history, seconds
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_device_arguments, out_dir, report, setup_devices, write_metrics
+from assignment.common import (add_device_arguments, add_tuning_argument, out_dir, report, setup_devices,
+                               tuning_worker_done, write_metrics)
 
 HELP = "Technion HW2 Task 2: MAGIC gamma telescope - logistic-regression baseline, MLP search, initialisations"
 
@@ -30,6 +31,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation and shuffling")
     p.add_argument("--out", type=Path, default=Path("outputs/magic"), help="where plots and metrics.json go")
     add_device_arguments(p)
+    add_tuning_argument(p)
 
 
 def run(args):
@@ -67,7 +69,10 @@ def run(args):
     rows, best = grid_search(lambda **p: BinaryMLP(input_dim=X.shape[1], num_epochs=args.epochs,
                                                    patience=args.patience, seed=args.seed,
                                                    strategy=strategy, **p),
-                             data, grid, batch_size=256, num_epochs=args.epochs, print_table=False)
+                             data, grid, batch_size=256, num_epochs=args.epochs, print_table=False,
+                             directory=args.tune_dir)
+    if tuning_worker_done(best):
+        return 0
     for row in rows:
         row["best_epoch"] = None
     rows[0]["best_epoch"] = best.best_epoch

@@ -28,12 +28,13 @@ def classification_dataset(x, y, num_classes, batch_size, name="x"):
     return tf.data.Dataset.from_tensor_slices((x, onehot)).batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
 
-def training_dataset(x, y, num_classes, batch_size, seed=0, name="x"):
+def training_dataset(x, y, num_classes, batch_size, seed=0, name="x", first_epoch=0):
     """An endless stream of shuffled training batches and the number of batches per epoch.
 
     Epoch ``e`` is ordered by a stateless shuffle seeded with ``(seed, e)``, so the order
     depends on nothing else: not on how many iterators Keras or a ``tf.distribute``
-    strategy creates. Use it with ``fit(..., steps_per_epoch=steps)``.
+    strategy creates. Use it with ``fit(..., steps_per_epoch=steps)``. ``first_epoch`` starts the
+    stream at that epoch's order (a resumed run).
     """
     x, onehot = _arrays(x, y, num_classes, name)
     n = len(x)
@@ -47,7 +48,7 @@ def training_dataset(x, y, num_classes, batch_size, seed=0, name="x"):
                                                          seed=tf.stack([tf.constant(seed, tf.int64), e]))
         return tf.data.Dataset.from_tensor_slices(order).batch(int(batch_size))
 
-    ds = tf.data.Dataset.counter().flat_map(epoch)
+    ds = tf.data.Dataset.counter(start=int(first_epoch)).flat_map(epoch)
     ds = ds.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx)), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE), math.ceil(n / int(batch_size))
 

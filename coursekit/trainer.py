@@ -61,6 +61,17 @@ class ClassifierTrainer(keras.Model):
         self.sam_rho = float(sam_rho)
         self.adversarial = adversarial
         self.seed = int(seed) % (2 ** 31)
+        self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Under a tf.distribute strategy Keras 3.15 builds from the first batch averaged across replicas
+        # with a cross-worker collective, which fails ("Attempt to convert a value (PerReplica...") under
+        # MultiWorkerMirroredStrategy; building from example rows needs no collective and no batch.
+        if self._distribute_strategy is not None and self.example_batch is not None and data_batch is None:
+            with self.distribute_strategy.scope():
+                self._symbolic_build(data_batch=self.example_batch)
+            return
+        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def call(self, x, training=False):
         return self.logits_net(x, training=training)
@@ -110,10 +121,21 @@ class ClassifierTrainer(keras.Model):
             self.optimizer.apply(grads, self.trainable_variables)
         return self._update_metrics(loss, y_in, y_pred, weights)
 
+    def test_step(self, data):
+        return self._shaped_for_reduction(super().test_step(data))
+
     def _update_metrics(self, loss, y, y_pred, weights):
         for metric in self.metrics:
             if metric.name == "loss":
                 metric.update_state(unscale_loss_for_distribution(loss), sample_weight=tf.shape(y)[0])
             else:
                 metric.update_state(y, y_pred, sample_weight=weights)
-        return self.get_metrics_result()
+        return self._shaped_for_reduction(self.get_metrics_result())
+
+    def _shaped_for_reduction(self, logs):
+        # Keras 3.15 averages each step's logs across workers with reduce("MEAN", axis=0), which fails on
+        # scalars ("Invalid reduction dimension 0", tensorflow/tensorflow#72388): give them one axis there.
+        strategy = self._distribute_strategy
+        if strategy is not None and getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)():
+            return {key: tf.reshape(value, [1]) for key, value in logs.items()}
+        return logs

@@ -2,19 +2,21 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from coursekit.augmentation import build_augmenter
 from coursekit.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.optimizers import get_optimizer
 from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
+from coursekit.resume import TrainingBackup, check_backup, completed_epochs, fingerprint
 from coursekit.trainer import ClassifierTrainer
 
 
 def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
                    optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
                    sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=(), loss=None, strategy=None, output_kind=None):
+                   callbacks=(), loss=None, strategy=None, output_kind=None, backup_dir=None):
     """Train ``net`` in place and return the Keras ``History``.
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
@@ -25,11 +27,27 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     Under a ``tf.distribute`` ``strategy`` the network is copied into the strategy's scope,
     each global batch is split across replicas (the loss is scaled so gradients match one
     device's), and the trained weights are copied back into ``net``.
+
+    With ``backup_dir`` the state after each epoch is kept in that folder (see ``coursekit.resume``):
+    a run killed at any point and started again with the same arguments carries on from the last
+    finished epoch and ends with the weights and history of an uninterrupted run; early stopping's
+    patience count carries on too. The folder is removed when the run completes, and a backup made
+    with other settings, another network or other data is refused.
     """
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     keras.utils.set_random_seed(seed)
-    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, name="training data x_train")
+    first_epoch = 0
+    if backup_dir is not None:
+        settings = dict(num_classes=num_classes, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
+                        learning_rate=learning_rate, augment=augment, value_range=value_range,
+                        mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, patience=patience,
+                        monitor=monitor, seed=seed, loss=loss, output_kind=output_kind,
+                        valid=None if x_valid is None else fingerprint(net, x_valid, y_valid, {})["data"])
+        check_backup(backup_dir, fingerprint(net, x_train, y_train, settings))
+        first_epoch = completed_epochs(backup_dir)
+    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, first_epoch=first_epoch,
+                                       name="training data x_train")
     valid_ds = None
     if x_valid is not None:
         valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256),
@@ -43,6 +61,10 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
                                                 mode="max" if monitor.endswith("accuracy") else "auto",
                                                 verbose=1 if verbose else 0)
         callbacks.append(stopper)
+    backup = None
+    if backup_dir is not None:
+        backup = TrainingBackup(str(backup_dir), stopper)  # after the stopper: it restores the stopper's state
+        callbacks.append(backup)
 
     one_logit = net.outputs[0].shape[-1] == 1
     if one_logit and num_classes != 2:
@@ -56,6 +78,10 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
         trainer.compile(optimizer=get_optimizer(optimizer, learning_rate), loss=loss or default_loss,
                         metrics=[OneHotBinaryAccuracy() if one_logit else
                                  keras.metrics.CategoricalAccuracy(name="accuracy")])
+        first = np.asarray(x_train[:1], np.float32)
+        trainer.example_batch = (first, np.eye(num_classes, dtype=np.float32)[np.asarray(y_train[:1], np.int64)])
+        if backup is not None:  # BackupAndRestore restores into a built model
+            trainer(first)
         return trainer
 
     fit_args = dict(validation_data=valid_ds, epochs=int(epochs), steps_per_epoch=steps, callbacks=callbacks,
@@ -71,6 +97,8 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
             trainer = build_trainer(replica)
         history = trainer.fit(train_ds, **fit_args)
         net.set_weights(replica.get_weights())
+    if backup is not None:
+        backup.merge_history(history)
     history.stopped_epoch = stopper.stopped_epoch + 1 if stopper is not None and stopper.stopped_epoch else None
     history.trainer = trainer
     return history

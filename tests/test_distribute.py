@@ -78,3 +78,51 @@ def test_mixed_precision_trains_with_float32_logits_and_finite_loss():
     import pytest
     with pytest.raises(ValueError, match="unknown strategy"):
         get_strategy("warp")
+
+
+def _free_ports(n):
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for s in socks:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in socks]
+    for s in socks:
+        s.close()
+    return ports
+
+
+def test_two_worker_processes_train_like_one_device(tmp_path):
+    """``--strategy multiworker``: two processes on localhost, joined by TF_CONFIG, each training half
+    of every global batch, end with the weights of a one-device run."""
+    import json
+
+    import numpy as np
+
+    script = str(ROOT / "tests" / "multiworker_run.py")
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    env.pop("TF_CONFIG", None)
+    one = subprocess.run([sys.executable, script, str(tmp_path / "one.npz")], env=env, capture_output=True,
+                         text=True, timeout=600)
+    assert one.returncode == 0, one.stderr[-3000:]
+    workers = [f"localhost:{p}" for p in _free_ports(2)]
+    procs = []
+    for index in range(2):
+        config = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}
+        procs.append(subprocess.Popen([sys.executable, script, str(tmp_path / f"worker{index}.npz")],
+                                      env=dict(env, TF_CONFIG=json.dumps(config)), stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True))
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err[-3000:]
+    with np.load(tmp_path / "one.npz") as f:
+        want = {k: f[k] for k in f.files}
+    assert int(want["replicas"]) == 1
+    for index in range(2):
+        with np.load(tmp_path / f"worker{index}.npz") as f:
+            got = {k: f[k] for k in f.files}
+        assert int(got["replicas"]) == 2
+        np.testing.assert_allclose(got["loss"], want["loss"], rtol=1e-4)
+        for key in want:
+            if key.startswith("arr_"):
+                np.testing.assert_allclose(got[key], want[key], rtol=1e-3, atol=1e-5, err_msg=key)

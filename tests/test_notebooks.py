@@ -1,9 +1,7 @@
 """The walk-through notebooks: every code cell compiles; notebooks run top to bottom in a real kernel."""
 import json
-import os
 from pathlib import Path
 
-import matplotlib
 import pytest
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "assignment" / "notebooks").glob("*.ipynb"))
@@ -44,16 +42,69 @@ def test_code_cells_compile(path):
     compile(code_of(path), str(path), "exec")
 
 
-def test_part1_notebook_runs(monkeypatch):
-    matplotlib.use("Agg")
-    monkeypatch.chdir(_notebook("part1_numerics").parent)
-    cwd = os.getcwd()
+def test_part1_notebook_runs_in_a_kernel():
+    from tests.notebook_kernel import count_images, outputs_text, run_notebook
+
+    nb = run_notebook(_notebook("part1_numerics"), dict(STUDENT_ID=1234))
+    assert "loss = 0.402016" in outputs_text(nb)
+    assert count_images(nb) == 2
+
+
+def test_part2_fashion_mnist_notebook_runs_in_a_kernel(tmp_path):
+    from tests.datasets.test_fashion_mnist import write_fake_fashion
+    from tests.notebook_kernel import count_images, outputs_text, run_notebook
+
+    data = write_fake_fashion(tmp_path / "fashion", n_train=300, n_test=60)
+    nb = run_notebook(_notebook("part2_fashion_mnist"), dict(
+        EPOCHS=1, DATA_DIR=str(data), GRID={"n1": [20], "n2": [20, 40], "activation": ["relu"]}))
+    text = outputs_text(nb)
+    assert "(270, 784) (30, 784) (60, 784)" in text and "test accuracy" in text and "0.2 " in text
+    assert count_images(nb) >= 1
+
+
+def test_part3_animals_notebook_runs_in_a_kernel():
+    from tests.notebook_kernel import count_images, outputs_text, run_notebook
+
+    nb = run_notebook(_notebook("part3_animals"), dict(
+        EPOCHS=1, ADV_EPOCHS=1, MAX_IMAGES=20, GRID={"num_blocks": [2], "use_skip": [True], "learning_rate": [1e-3]}))
+    text = outputs_text(nb)
+    assert "(160, 32, 32, 3) (20, 32, 32, 3) (20, 32, 32, 3)" in text
+    assert "SAM 0.05" in text and "PGD" in text
+    assert count_images(nb) >= 5
+
+
+def test_every_notebook_starts_with_the_one_setup_cell():
+    import nbformat
+
+    from assignment.notebook_setup import SETUP_CELL, first_code_cell
+
+    for path in NOTEBOOKS:
+        assert first_code_cell(nbformat.read(path, as_version=4)).source == SETUP_CELL, (
+            f"{path.name}: run python -m assignment.notebook_setup")
+
+
+def test_setup_cell_outside_the_project_clones_it(tmp_path, monkeypatch):
+    """The Colab path: no project around the notebook, so the cell clones it (here from this checkout)."""
+    import subprocess
+    import sys
+
+    from assignment.notebook_setup import SETUP_CELL
+
+    root = Path(__file__).resolve().parents[1]
+    if subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COURSEKIT_SKIP_INSTALL", "1")
+    monkeypatch.delenv("COURSEKIT_GIT_URL", raising=False)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    with pytest.raises(RuntimeError, match="PROJECT_GIT_URL"):
+        exec(SETUP_CELL, {})
+    monkeypatch.setenv("COURSEKIT_GIT_URL", str(root))
     namespace = {}
-    try:
-        exec(compile(code_of(_notebook("part1_numerics")), "part1", "exec"), namespace)
-    finally:
-        os.chdir(cwd)
-    assert abs(namespace["values"]["loss"] - 0.402016) < 1e-6
+    exec(SETUP_CELL, namespace)
+    assert namespace["ROOT"] == tmp_path / "coursekit_project"
+    assert (tmp_path / "coursekit_project" / "coursekit" / "training.py").is_file()
+    assert Path.cwd() == tmp_path / "coursekit_project" and sys.path[0] == str(namespace["ROOT"])
 
 
 def test_recvis_a2_notebook_runs_in_a_kernel(tmp_path):

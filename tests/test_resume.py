@@ -1,0 +1,64 @@
+"""``backup_dir``: a run SIGKILLed mid-epoch and started again ends as if never interrupted."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coursekit.resume import completed_epochs
+
+SCRIPT = Path(__file__).resolve().parent / "resume_run.py"
+
+
+def _run(backup, kill_at, out):
+    return subprocess.run([sys.executable, str(SCRIPT), str(backup), str(kill_at), str(out)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def _load(path):
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def test_killed_twice_and_resumed_ends_like_an_uninterrupted_run(tmp_path):
+    plain = _run("-", 0, tmp_path / "plain.npz")
+    assert plain.returncode == 0, plain.stderr[-3000:]
+    backup = tmp_path / "backup"
+    first = _run(backup, 5, tmp_path / "never.npz")  # epoch 2 (of 3 batches each), batch 2
+    assert first.returncode == -9 and completed_epochs(backup) == 1
+    second = _run(backup, 4, tmp_path / "never.npz")  # resumed at epoch 2; dies in epoch 3
+    assert second.returncode == -9 and completed_epochs(backup) == 2
+    last = _run(backup, 0, tmp_path / "resumed.npz")
+    assert last.returncode == 0, last.stderr[-3000:]
+    assert not backup.exists()  # removed once the run completed
+    want, got = _load(tmp_path / "plain.npz"), _load(tmp_path / "resumed.npz")
+    assert sorted(want) == sorted(got)
+    assert len(want["epochs"]) >= 4  # several epochs ran after the restarts
+    for key in want:
+        np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
+
+
+def test_a_backup_of_another_configuration_is_refused(tmp_path):
+    from coursekit.architectures import residual_cnn
+    from coursekit.trainer import AdversarialTraining
+    from coursekit.training import fit_classifier
+    from tests.conftest import make_blobs_images
+
+    backup = tmp_path / "backup"
+    assert _run(backup, 4, tmp_path / "never.npz").returncode == -9
+    X, y = make_blobs_images(n_per_class=20, size=16, seed=5)
+    net = residual_cnn(16, 16, 3, num_blocks=2, feature_maps=8, num_classes=3, drop_rate=0.2, batch_norm=True)
+    with pytest.raises(ValueError, match=r"different training run \(.*learning_rate: backup 0.01, now 0.001"):
+        fit_classifier(net, X[:48], y[:48], X[48:], y[48:], num_classes=3, batch_size=16, epochs=6, augment=True,
+                       mixup_alpha=0.2, patience=2, learning_rate=0.001, seed=3, verbose=False, backup_dir=backup,
+                       adversarial=AdversarialTraining(0.03, 2, 0.01))
+    assert completed_epochs(backup) == 1  # the backup is left as it was
+
+
+def test_a_folder_with_other_files_is_not_taken_as_a_backup(tmp_path):
+    from coursekit.resume import check_backup
+
+    (tmp_path / "notes.txt").write_text("mine")
+    with pytest.raises(ValueError, match="not empty and holds no training backup"):
+        check_backup(tmp_path, {"a": 1})
