@@ -70,9 +70,12 @@ def check_backup(backup_dir, config):
         if saved != config:
             differ = sorted(k for k in set(saved) | set(config) if saved.get(k) != config.get(k))
             detail = ", ".join(f"{k}: backup {saved.get(k)!r}, now {config.get(k)!r}" for k in differ)
+            hint = (" A network built again in the same Python session gets new automatic layer names "
+                    "(dense_1 -> dense_2) and counts as another network: restart the runtime first, or "
+                    "name the layers." if "network" in differ else "")
             raise ValueError(f"{backup_dir} holds the backup of a different training run ({detail}). Resume with "
                              "the same network, data and settings, or delete that folder (or choose another "
-                             "backup_dir) to start afresh")
+                             f"backup_dir) to start afresh.{hint}")
         return
     if backup_dir.exists() and any(backup_dir.iterdir()):
         raise ValueError(f"{backup_dir} is not empty and holds no training backup: give backup_dir a folder of its "

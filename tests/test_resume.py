@@ -62,3 +62,37 @@ def test_a_folder_with_other_files_is_not_taken_as_a_backup(tmp_path):
     (tmp_path / "notes.txt").write_text("mine")
     with pytest.raises(ValueError, match="not empty and holds no training backup"):
         check_backup(tmp_path, {"a": 1})
+
+
+def test_early_stopping_patience_carries_over_a_restart(tmp_path):
+    """Weights frozen (lr 1e-30), so validation accuracy never improves after epoch 1 and patience 3 ends the
+    run after epoch 4. Interrupted after epoch 2, the resumed run must still stop after epoch 4: a
+    stopper that forgot its wait count would run on to epoch 6."""
+    import keras
+
+    from coursekit.training import fit_classifier
+    from tests.conftest import make_blobs_images
+
+    class Disconnect(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("runtime disconnected")
+
+    X, y = make_blobs_images(n_per_class=10, size=4)
+    X = X.reshape(len(X), -1)
+
+    def run(backup_dir, callbacks=()):
+        keras.utils.set_random_seed(0)
+        inputs = keras.Input((X.shape[1],), name="features")  # fixed names: the same network on every build
+        net = keras.Model(inputs, keras.layers.Dense(3, name="scores")(inputs), name="linear")
+        return fit_classifier(net, X[:20], y[:20], X[20:], y[20:], num_classes=3, batch_size=10, epochs=8,
+                              optimizer="sgd", learning_rate=1e-30, patience=3, verbose=False,
+                              callbacks=list(callbacks), backup_dir=backup_dir)
+
+    plain = run(None)
+    assert len(plain.epoch) == 4 and plain.stopped_epoch == 4
+    with pytest.raises(RuntimeError, match="disconnected"):
+        run(tmp_path / "backup", [Disconnect()])
+    assert completed_epochs(tmp_path / "backup") == 2
+    resumed = run(tmp_path / "backup")
+    assert resumed.epoch == plain.epoch and resumed.history == plain.history
