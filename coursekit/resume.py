@@ -14,7 +14,8 @@ exactly where an uninterrupted run would:
 
 The weights file includes the optimizer's state (its step counter seeds the mixup and PGD
 draws); the random layers' seed states (dropout, augmentation), which ``save_weights`` leaves
-out, are saved beside it; the training data stream restarts at the restored epoch's shuffle. The folder is removed when the run completes.
+out, are saved beside it; the training data stream restarts at the restored epoch's shuffle.
+The folder is removed when the run completes.
 """
 from __future__ import annotations
 
@@ -31,14 +32,19 @@ import numpy as np
 STATE_PREFIX = "epoch-"
 
 
-def fingerprint(net, x, y, settings):
-    """A JSON-able summary that changes when the network, the data or any setting changes."""
+def data_digest(x, y):
+    """A short hash of the arrays' shapes, dtypes and bytes."""
     digest = hashlib.sha256()
     for array in (np.ascontiguousarray(x), np.ascontiguousarray(y)):
         digest.update(str((array.shape, array.dtype.str)).encode())
         digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(net, x, y, settings):
+    """A JSON-able summary that changes when the network, the data or any setting changes."""
     config = json.dumps(keras.saving.serialize_keras_object(net), sort_keys=True, default=str)
-    return {"network": hashlib.sha256(config.encode()).hexdigest()[:16], "data": digest.hexdigest()[:16],
+    return {"network": hashlib.sha256(config.encode()).hexdigest()[:16], "data": data_digest(x, y),
             **{k: _plain(v) for k, v in settings.items()}}
 
 
@@ -178,4 +184,4 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
         return history
 
 
-__all__ = ["TrainingBackup", "check_backup", "completed_epochs", "fingerprint"]
+__all__ = ["TrainingBackup", "check_backup", "completed_epochs", "data_digest", "fingerprint"]

@@ -9,7 +9,7 @@ from coursekit.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.optimizers import get_optimizer
 from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
-from coursekit.resume import TrainingBackup, check_backup, completed_epochs, fingerprint
+from coursekit.resume import TrainingBackup, check_backup, completed_epochs, data_digest, fingerprint
 from coursekit.trainer import ClassifierTrainer
 
 
@@ -43,7 +43,7 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
                         learning_rate=learning_rate, augment=augment, value_range=value_range,
                         mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, patience=patience,
                         monitor=monitor, seed=seed, loss=loss, output_kind=output_kind,
-                        valid=None if x_valid is None else fingerprint(net, x_valid, y_valid, {})["data"])
+                        valid=None if x_valid is None else data_digest(x_valid, y_valid))
         check_backup(backup_dir, fingerprint(net, x_train, y_train, settings))
         first_epoch = completed_epochs(backup_dir)
     train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, first_epoch=first_epoch,

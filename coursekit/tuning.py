@@ -1,6 +1,7 @@
 """Grid search over model parameters on KerasTuner, ranked by validation accuracy.
 
-``grid_search`` runs a ``keras_tuner.GridSearch`` whose trials train the project's own model
+``grid_search`` runs a ``keras_tuner.Tuner`` over every grid combination (a small ``kt.Oracle``
+that enumerates the grid: KerasTuner's own ``GridSearch`` cannot resume) whose trials train the project's own model
 wrappers (``YourModel``, ``DenseClassifier``, ``BinaryMLP``: anything with ``fit(data, batch_size,
 num_epochs)``, ``compute_accuracy`` and a Keras ``model``), so every trial uses the same training
 path as a single run. KerasTuner brings two things a hand-written loop lacks:
@@ -168,18 +169,13 @@ def grid_search(make_model, data_manager, grid=None, batch_size=32, num_epochs=2
         tuner.search(data_manager, batch_size=batch_size, num_epochs=num_epochs, verbose=1 if interactive() else 0)
         if dist_utils.has_chief_oracle() and not dist_utils.is_chief_oracle():
             return [], None
-        trials = [t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"]
-        rows = []
-        for trial in trials:
-            metrics = trial.metrics
-            rows.append({**tuner.decode(trial.hyperparameters.values),
-                         "val_accuracy": round(float(metrics.get_last_value("val_accuracy")), 4),
-                         "epochs": int(metrics.get_last_value("epochs")),
-                         "seconds": round(float(metrics.get_last_value("seconds")), 1), "_trial": trial})
-        rows.sort(key=lambda row: -row["val_accuracy"])
-        best = tuner.restore_wrapper(rows[0]["_trial"]) if rows else None
-        for row in rows:
-            del row["_trial"]
+        trials = sorted((t for t in tuner.oracle.trials.values() if t.status == "COMPLETED"),
+                        key=lambda t: -round(float(t.metrics.get_last_value("val_accuracy")), 4))
+        rows = [{**tuner.decode(t.hyperparameters.values),
+                 "val_accuracy": round(float(t.metrics.get_last_value("val_accuracy")), 4),
+                 "epochs": int(t.metrics.get_last_value("epochs")),
+                 "seconds": round(float(t.metrics.get_last_value("seconds")), 1)} for t in trials]
+        best = tuner.restore_wrapper(trials[0]) if trials else None
         if evaluate_best and best is not None:
             rows[0]["test_accuracy"] = round(best.compute_accuracy(data_manager.X_test, data_manager.y_test), 4)
         if print_table:
