@@ -271,7 +271,7 @@ def load_double_moon(data_dir=None, n=1000, seed=0):
                    ".mat files were not given)")
 
 
-def plot_decision_boundary(X, Y, Wi, bi, Wo, bo, title=None, save_path=None, ax=None):
+def plot_decision_boundary(X, Y, Wi, bi, Wo, bo, title=None, save_path=None, ax=None):  # pragma: no mutate block
     """The regions where the network says +1 and -1, with the points on top (the seed's plot)."""
     import matplotlib.pyplot as plt
 
@@ -289,7 +289,7 @@ def plot_decision_boundary(X, Y, Wi, bi, Wo, bo, title=None, save_path=None, ax=
     return finish_figure(fig or ax.figure, save_path)
 
 
-def plot_error_curves(curves, title="training and validation error", save_path=None):
+def plot_error_curves(curves, title="training and validation error", save_path=None):  # pragma: no mutate block
     """Mean error (%) across trials after every step, one colour per setting, the std as a band.
 
     ``curves`` maps a label to ``(tr_error [trials x steps], val_error [trials x steps])``.
@@ -312,7 +312,7 @@ def plot_error_curves(curves, title="training and validation error", save_path=N
     return finish_figure(fig, save_path)
 
 
-def plot_final_errors(results, values, xlabel, title=None, save_path=None):
+def plot_final_errors(results, values, xlabel, title=None, save_path=None):  # pragma: no mutate block
     """Final training and validation error (mean over trials, std as error bars) against a setting."""
     import matplotlib.pyplot as plt
 

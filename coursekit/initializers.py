@@ -11,7 +11,7 @@ import tensorflow as tf
 
 
 def _seed(seed):
-    return tf.constant([0 if seed is None else int(seed), 17], tf.int32) if seed is not None else None
+    return tf.constant([int(seed), 17], tf.int32)  # a stateless seed pair; callers pass seed=None for fresh draws
 
 
 def xavier_init(fan_in, fan_out, seed=None):
@@ -44,7 +44,11 @@ def scaled_normal_init(fan_in, fan_out, seed=None):
 
 
 def keras_initializer(init, seed=0):
-    """A Keras initializer for ``Dense`` kernels that draws with ``init(fan_in, fan_out, seed)``."""
+    """A Keras initializer for ``Dense`` kernels that draws with ``init(fan_in, fan_out, seed)``.
+
+    Its k-th kernel (k = 1, 2, ...) is ``init(fan_in, fan_out, seed=1000 * seed + k)`` transposed,
+    so each layer gets its own draw and any layer's weights can be redrawn by hand.
+    """
     import keras
 
     class _Hand(keras.initializers.Initializer):

@@ -99,7 +99,7 @@ def forward_backward(x, label, W1, b1, W2, b2, activation="leaky_relu", alpha=0.
                 W2_new=W2 - lr * dl_dW2, b2_new=b2 - lr * dl_db2)
 
 
-def plot_activation(name, xs=None, save_path=None):
+def plot_activation(name, xs=None, save_path=None):  # pragma: no mutate block
     """The activation ``name`` beside its derivative (Q1.1)."""
     import matplotlib.pyplot as plt
 

@@ -115,3 +115,87 @@ def test_generated_data_and_mat_files(tmp_path):
     (tmp_path / "double_moon_val1000.mat").unlink()
     with pytest.raises(FileNotFoundError, match="lacks double_moon_val1000.mat"):
         dm.load_double_moon(tmp_path)
+
+
+def test_numerical_gradient_works_in_float64_whatever_it_is_given_and_leaves_the_inputs_alone():
+    # float32 parameters perturbed by eps = 1e-6 in float32 would lose most digits of the difference
+    rng = np.random.default_rng(7)
+    X, Y = rng.standard_normal(2), -1.0
+    params = tuple(np.asarray(p, np.float32) for p in _params(rng, h=3))
+    before = [p.copy() for p in params]
+    numeric = dm.gradient_nn_numerical(X, Y, *params)
+    analytic = dm.gradient_nn(X, Y, *(np.asarray(p, np.float64) for p in params))
+    for a, n in zip(analytic, numeric):
+        assert np.asarray(n).dtype == np.float64
+        np.testing.assert_allclose(n, a, atol=1e-7)
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p, b)
+
+
+def _recording(calls):
+    def gradient(X, Y, Wi, bi, Wo, bo):
+        calls.append((X.copy(), Y, Wi.shape))
+        return dm.gradient_nn(X, Y, Wi, bi, Wo, bo)
+    return gradient
+
+
+def test_gradcheck_defaults_follow_the_assignment():
+    """1,000 random cases of a 3-unit network, labels in {-1, 1}, tolerance 1e-6, repeatable (seed 0)."""
+    calls, again, other = [], [], []
+    assert dm.gradcheck(gradient=_recording(calls), verbose=False)
+    assert len(calls) == 1000 and {shape for _, _, shape in calls} == {(2, 3)}
+    assert {y for _, y, _ in calls} == {-1, 1}
+    dm.gradcheck(10, seed=0, gradient=_recording(again), verbose=False)
+    dm.gradcheck(10, seed=1, gradient=_recording(other), verbose=False)
+    np.testing.assert_array_equal([x for x, _, _ in calls[:10]], [x for x, _, _ in again])
+    assert not np.array_equal([x for x, _, _ in again], [x for x, _, _ in other])
+
+    def off_by_1e_5(*args):
+        return tuple(np.asarray(g) + 1e-5 for g in dm.gradient_nn(*args))
+
+    assert not dm.gradcheck(5, gradient=off_by_1e_5, verbose=False)  # the default tolerance is tight
+    assert dm.gradcheck(5, gradient=off_by_1e_5, tol=1e-4, verbose=False)
+
+
+def test_gradcheck_keeps_the_worst_case_and_accepts_an_exact_match(capsys):
+    calls = []
+
+    def wrong_on_the_first_case_only(*args):
+        calls.append(1)
+        grads = dm.gradient_nn(*args)
+        return grads if len(calls) > 1 else tuple(np.asarray(g) + 1.0 for g in grads)
+
+    assert not dm.gradcheck(20, gradient=wrong_on_the_first_case_only)
+    assert "FAILURE: Fix gradient_nn and/or gradient_nn_numerical" in capsys.readouterr().out
+    # a gradient identical to the numerical one is within any tolerance, even 0
+    assert dm.gradcheck(5, tol=0.0, gradient=lambda *args: dm.gradient_nn_numerical(*args))
+    assert capsys.readouterr().out == "SUCCESS: Passed gradcheck.\n"
+
+
+def test_train_loop_draws_what_vis_asks_and_defaults_to_the_seeds_settings():
+    import matplotlib.pyplot as plt
+
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=20, seed=8)
+    for vis, figures in [("never", 0), ("last", 1), ("all", 2)]:
+        plt.close("all")
+        tr, _ = dm.train_loop(Xtr, Ytr, Xval, Yval, 3, 0.1, vis=vis, nEpochs=2, seed=0)
+        assert len(plt.get_fignums()) == figures, vis
+        if figures:
+            boundary = plt.figure(plt.get_fignums()[0])
+            assert boundary.axes[0].get_title() == f"h = 3, lr = 0.1: training error {tr[-1]:.2f}%"
+    plt.close("all")
+    out = dm.train_loop(Xtr, Ytr, Xval, Yval, 3, 0.1, seed=0)  # vis="all", nEpochs=100, no parameters
+    assert len(out) == 2 and out[0].shape == (100 * 20,) and len(plt.get_fignums()) == 2
+    plt.close("all")
+
+
+def test_sweep_defaults_and_that_every_run_learns():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=10, seed=9)
+    res = dm.sweep(Xtr, Ytr, Xval, Yval, [(4, 0.1)])  # 5 trials of 40 epochs, seed 0
+    tr, val = res[(4, 0.1)]
+    assert tr.shape == val.shape == (5, 40 * 10)
+    again = dm.sweep(Xtr, Ytr, Xval, Yval, [(4, 0.1)], trials=5, nEpochs=40, seed=0)[(4, 0.1)]
+    np.testing.assert_array_equal(again[0], tr)
+    assert not np.array_equal(dm.sweep(Xtr, Ytr, Xval, Yval, [(4, 0.1)], seed=1)[(4, 0.1)][0], tr)
+    assert np.all(tr[:, -20:].mean(axis=1) < tr[:, :20].mean(axis=1))  # every trial improves
+    assert len({tuple(row) for row in tr}) == 5  # each trial has its own weights and draws

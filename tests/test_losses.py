@@ -23,3 +23,14 @@ def test_smoothing_changes_the_loss_and_bad_alpha_is_refused():
     assert float(SmoothedCrossEntropy(0.2, True)(y, logits)) > float(SmoothedCrossEntropy(0.0, True)(y, logits))
     with pytest.raises(ValueError, match="alpha"):
         SmoothedCrossEntropy(1.0)
+
+
+def test_config_round_trip_keeps_alpha_and_logits_mode():
+    # a model compiled with this loss and saved (.keras, or compile=True .h5) rebuilds it from get_config
+    loss = SmoothedCrossEntropy(0.15, from_logits=True, name="smooth")
+    config = loss.get_config()
+    assert (config["alpha"], config["from_logits"], config["name"]) == (0.15, True, "smooth")
+    again = SmoothedCrossEntropy.from_config(config)
+    y = np.eye(4, dtype=np.float32)[[0, 3]]
+    logits = np.array([[2.0, -1, 0, 1], [0, 0, 3, -2]], np.float32)
+    assert float(again(y, logits)) == pytest.approx(float(loss(y, logits)))

@@ -83,3 +83,15 @@ def test_forward_backward_and_sgd_step_match_gradient_tape(student_id, activatio
 def test_label_out_of_range():
     with pytest.raises(ValueError, match="0-based"):
         forward_backward(np.ones(3), 3, *student_parameters(1))
+
+
+@pytest.mark.parametrize("name", ["leaky_relu", "relu", "softplus"])
+def test_activations_and_derivatives_compute_in_float64_whatever_the_input(name):
+    # Part 1's numbers are printed to many digits: float32 inputs must not make float32 answers
+    from coursekit.numerics import ACTIVATIONS
+
+    xs = np.array([-2.5, -0.1, 0.0, 0.3, 4.0], np.float32)
+    for fn in ACTIVATIONS[name]:
+        out = fn(xs)
+        assert out.dtype == np.float64, fn.__name__
+        np.testing.assert_array_equal(out, fn(xs.astype(np.float64)))
