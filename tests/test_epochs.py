@@ -91,3 +91,21 @@ def test_shuffled_order_is_repeatable_and_changes_each_epoch():
     ds = labelled_dataset(x, y, 100, shuffle_seed=5)
     again = [[b[1].numpy().tolist() for b in ds] for _ in range(2)]
     assert again[0] == first and again[1] != again[0]
+
+
+def test_every_epoch_adds_its_records_and_the_defaults_log_every_100_batches(monkeypatch, capsys):
+    import coursekit.progress
+
+    monkeypatch.setattr(coursekit.progress, "interactive", lambda: True)  # show the bar, as on a terminal
+    keras.utils.set_random_seed(4)
+    x, y = _data(n=200)
+    rec = train_epochs(mnist_mlp(), keras.optimizers.SGD(0.01), labelled_dataset(x, y, 1),
+                       labelled_dataset(x, y, 100), epochs=2)
+    assert rec["train_counter"] == [100, 200, 300, 400]  # batches of one: logged every 100 batches
+    assert len(rec["train_losses"]) == 4 and all(isinstance(v, float) for v in rec["train_losses"])
+    assert len(rec["train_correct"]) == len(rec["test_correct"]) == 2
+    assert all(isinstance(v, int) and 0 <= v <= 200 for v in rec["train_correct"] + rec["test_correct"])
+    bar = capsys.readouterr().err.split("\r")[-1]
+    # the bar stays on screen when done, named, with the last test figures
+    assert bar.startswith("Epochs: 100%") and bar.endswith("\n")
+    assert f"test_loss={rec['test_losses'][-1]:.4f}" in bar and f"test_correct={rec['test_correct'][-1]}" in bar

@@ -34,3 +34,41 @@ def test_config_round_trip_keeps_alpha_and_logits_mode():
     y = np.eye(4, dtype=np.float32)[[0, 3]]
     logits = np.array([[2.0, -1, 0, 1], [0, 0, 3, -2]], np.float32)
     assert float(again(y, logits)) == pytest.approx(float(loss(y, logits)))
+
+
+def test_defaults_are_alpha_0_1_on_probabilities():
+    rng = np.random.default_rng(1)
+    probs = keras.ops.softmax(rng.normal(0, 2, (8, 5)).astype(np.float32)).numpy()
+    y = np.eye(5, dtype=np.float32)[rng.integers(0, 5, 8)]
+    loss = SmoothedCrossEntropy()
+    assert loss.name == "smoothed_cross_entropy"
+    assert float(loss(y, probs)) == pytest.approx(
+        float(keras.losses.CategoricalCrossentropy(label_smoothing=0.1)(y, probs)), rel=1e-5)
+
+
+@pytest.mark.parametrize("from_logits", [True, False])
+def test_sequence_targets_unnormalised_and_certain_predictions_match_keras(from_logits):
+    rng = np.random.default_rng(2)
+    y = np.eye(5, dtype=np.float32)[rng.integers(0, 5, (4, 3))]  # [batch, time, classes]: classes is the last axis
+    pred = rng.normal(0, 2, (4, 3, 5)).astype(np.float32)
+    if not from_logits:
+        pred = 3.0 * keras.ops.softmax(pred).numpy()  # scores that do not sum to 1: normalised first, as Keras does
+    for alpha in (0.0, 0.2):
+        keras_value = keras.losses.CategoricalCrossentropy(from_logits=from_logits, label_smoothing=alpha)(y, pred)
+        assert float(SmoothedCrossEntropy(alpha, from_logits)(y, pred)) == pytest.approx(float(keras_value), rel=1e-5)
+    if not from_logits:  # a certain, correct prediction costs -log(1 - epsilon), not 0: probabilities are clipped
+        certain = np.array([[1.0, 0.0, 0.0]], np.float32)
+        keras_value = float(keras.losses.CategoricalCrossentropy()(certain, certain))
+        assert keras_value > 0 and float(SmoothedCrossEntropy(0.0)(certain, certain)) == pytest.approx(keras_value)
+
+
+def test_float64_loss_with_integer_one_hot_labels():
+    # Loss keyword arguments (here dtype) reach Keras; labels are cast to the predictions' type
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, (6, 4))
+    y = np.eye(4, dtype=np.int32)[rng.integers(0, 4, 6)]
+    loss = SmoothedCrossEntropy(0.1, from_logits=True, dtype="float64", reduction="sum")
+    log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+    want = -np.sum((0.9 * y + 0.1 / 4) * log_p)
+    got = loss(y, logits)
+    assert got.dtype == "float64" and float(got) == pytest.approx(want, rel=1e-12)

@@ -80,9 +80,22 @@ def test_forward_backward_and_sgd_step_match_gradient_tape(student_id, activatio
     assert (got["h1_bar"] < 0).any()
 
 
-def test_label_out_of_range():
-    with pytest.raises(ValueError, match="0-based"):
-        forward_backward(np.ones(3), 3, *student_parameters(1))
+def test_label_range_is_0_to_k_minus_1():
+    params = student_parameters(1)
+    with pytest.raises(ValueError, match=r"0-based class index in \[0, 2\], got 3"):
+        forward_backward(np.ones(3), 3, *params)
+    with pytest.raises(ValueError, match="got -1"):
+        forward_backward(np.ones(3), -1, *params)
+    assert forward_backward(np.ones(3), 0, *params)["loss"] > 0  # class 0 is a class
+
+
+def test_defaults_are_no_smoothing_and_learning_rate_0_01_in_float64():
+    W1, b1, W2, b2 = (p.astype(np.float32) for p in student_parameters(5))
+    got = forward_backward(np.array([0.5, -1.0, 2.0], np.float32), 1, W1, b1, W2, b2)
+    assert got["loss_smoothed"] == got["loss"]
+    np.testing.assert_array_equal(got["W1_new"], W1 - 0.01 * got["dl_dW1"])
+    np.testing.assert_array_equal(got["b2_new"], b2 - 0.01 * got["dl_db2"])
+    assert all(value.dtype == np.float64 for value in got.values() if isinstance(value, np.ndarray))
 
 
 @pytest.mark.parametrize("name", ["leaky_relu", "relu", "softplus"])
