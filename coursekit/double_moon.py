@@ -234,7 +234,7 @@ def sweep(Xtr, Ytr, Xval, Yval, settings, trials=5, nEpochs=40, seed=0):
 # Data and plots
 
 
-def load_double_moon(data_dir=None, n=1000, seed=0):
+def load_double_moon(data_dir=None, n=1000, seed=0):  # pragma: no mutate block
     """``(Xtr, Ytr, Xval, Yval, source)``: the seed's ``.mat`` files from ``data_dir`` when they are there,
     otherwise a generated two-moons set of the same size, labels in {-1, 1}, said in ``source``."""
     if data_dir is not None:

@@ -199,3 +199,38 @@ def test_sweep_defaults_and_that_every_run_learns():
     assert not np.array_equal(dm.sweep(Xtr, Ytr, Xval, Yval, [(4, 0.1)], seed=1)[(4, 0.1)][0], tr)
     assert np.all(tr[:, -20:].mean(axis=1) < tr[:, :20].mean(axis=1))  # every trial improves
     assert len({tuple(row) for row in tr}) == 5  # each trial has its own weights and draws
+
+
+@pytest.mark.parametrize("block", [1, 2, 3, 5])
+def test_short_blocks_and_large_steps_still_equal_plain_loops(block):
+    # the skip-the-sure-points bound has to hold for every step of a block, the second one included;
+    # large learning rates on spread-out points make outputs jump so that a bound missing a step shows
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=120, seed=10)
+    Xtr, Xval = 1.5 * Xtr, 1.5 * Xval
+    rng = np.random.default_rng(11)
+    hs, lrs, steps = [3, 9], [1.0, 4.0], 240
+    Wi0 = [rng.standard_normal((2, h)) for h in hs]
+    draws = rng.integers(120, size=(len(hs), steps))
+    runs = dm.sgd_runs(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, block=block)
+    for r in range(len(hs)):
+        tr, val, _ = _plain_loop(Xtr, Ytr, Xval, Yval, lrs[r], draws[r], Wi0[r])
+        np.testing.assert_allclose(runs.tr_error[r], tr, atol=1e-9)  # one point is 0.83 percentage points
+        np.testing.assert_allclose(runs.val_error[r], val, atol=1e-9)
+
+
+def test_sgd_runs_takes_float32_and_lists_as_float64_and_checks_its_run_counts():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=50, seed=12)
+    rng = np.random.default_rng(13)
+    Wi0, draws = [rng.standard_normal((2, 4))], rng.integers(50, size=(1, 60))
+    exact = dm.sgd_runs(Xtr, Ytr, Xval, Yval, [4], [0.3], draws, Wi0)
+    f32 = [a.astype(np.float32) for a in (Xtr, Ytr, Xval, Yval)]
+    rounded = dm.sgd_runs(*f32, [4], np.array([0.3], np.float32), draws, Wi0)
+    as_f64 = dm.sgd_runs(*(a.astype(np.float64) for a in f32), [4], [float(np.float32(0.3))], draws, Wi0)
+    for got, want in zip(rounded.params[0], as_f64.params[0]):
+        np.testing.assert_array_equal(got, want)  # float32 inputs are widened before any arithmetic
+    np.testing.assert_array_equal(rounded.tr_error, as_f64.tr_error)
+    assert exact.tr_error.dtype == np.float64
+    for bad, what in [(dict(hs=[4, 4]), "2 hs"), (dict(lrs=[0.3, 0.3]), "2 lrs"), (dict(Wi0=Wi0 * 2), "2 initial")]:
+        args = {**dict(hs=[4], lrs=[0.3], Wi0=Wi0), **bad}
+        with pytest.raises(ValueError, match=f"1 runs in draws but .*{what}"):
+            dm.sgd_runs(Xtr, Ytr, Xval, Yval, args["hs"], args["lrs"], draws, args["Wi0"])
