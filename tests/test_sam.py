@@ -80,3 +80,66 @@ def test_trainer_with_sam_rho_takes_the_sam_step_not_a_plain_one():
     for got, want, plain in zip(after[0.5], by_hand.trainable_variables, after[0.0]):
         np.testing.assert_allclose(got, want.numpy(), rtol=1e-5, atol=1e-6)
         assert not np.allclose(got, plain)
+
+
+def _bn_model(seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((4,))
+    bn = keras.layers.BatchNormalization(momentum=0.5)
+    return keras.Model(inputs, keras.layers.Dense(2)(bn(keras.layers.Dense(4)(inputs))))
+
+
+def test_both_passes_run_in_training_mode():
+    """With batch norm, the sharpness gradient is taken on batch statistics, as in the first pass."""
+    model = _bn_model(seed=4)
+    x = tf.constant(np.random.default_rng(5).normal(2.0, 3.0, size=(8, 4)).astype(np.float32))
+    y = tf.one_hot([0, 1, 1, 0, 0, 1, 1, 1], 2)
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+    rho, lr = 0.3, 0.1
+    reference = keras.models.clone_model(model)
+    reference.set_weights(model.get_weights())
+    tvars = reference.trainable_variables
+    with tf.GradientTape() as tape:
+        loss = ce(y, reference(x, training=True))
+    grads = tape.gradient(loss, tvars)
+    norm = tf.linalg.global_norm(grads)
+    w0 = [v.numpy() for v in tvars]
+    for v, g in zip(tvars, grads):
+        v.assign_add(rho * g / norm)
+    with tf.GradientTape() as tape:
+        sharp = ce(y, reference(x, training=True))
+    sharp_grads = tape.gradient(sharp, tvars)
+    want = [w - lr * g.numpy() for w, g in zip(w0, sharp_grads)]
+
+    sam_update(model, lambda yt, yp: ce(yt, yp), x, y, rho, keras.optimizers.SGD(lr))
+    for got, w in zip(model.trainable_variables, want):
+        np.testing.assert_allclose(got.numpy(), w, rtol=1e-5, atol=1e-6)
+
+
+def test_only_the_statistics_named_in_stat_vars_are_restored():
+    x = tf.constant(np.random.default_rng(6).normal(size=(8, 4)).astype(np.float32))
+    y = tf.one_hot([0, 1] * 4, 2)
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+    after = {}
+    for name, stat_vars in [("default", None), ("none", [])]:
+        model = _bn_model(seed=7)
+        sam_update(model, lambda yt, yp: ce(yt, yp), x, y, 0.5, keras.optimizers.SGD(0.1), stat_vars=stat_vars)
+        after[name] = [v.numpy() for v in model.non_trainable_variables]
+    # protecting nothing leaves the second pass's update of the moving statistics in place
+    assert not all(np.allclose(a, b) for a, b in zip(after["default"], after["none"]))
+
+
+def test_variables_the_loss_does_not_reach_get_a_zero_step():
+    keras.utils.set_random_seed(8)
+    inputs = keras.Input((3,))
+    used, unused = keras.layers.Dense(2), keras.layers.Dense(2)
+    model = keras.Model(inputs, [used(inputs), unused(inputs)])  # the loss reads the first output only
+    before = [v.numpy() for v in unused.trainable_variables]
+    used_before = used.kernel.numpy()
+    x = tf.constant(np.random.default_rng(9).normal(size=(4, 3)).astype(np.float32))
+    y = tf.one_hot([0, 1, 1, 0], 2)
+    ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+    sam_update(model, lambda yt, yp: ce(yt, yp[0]), x, y, 0.5, keras.optimizers.SGD(0.1))
+    for v, b in zip(unused.trainable_variables, before):
+        np.testing.assert_array_equal(v.numpy(), b)
+    assert not np.allclose(used.kernel.numpy(), used_before)

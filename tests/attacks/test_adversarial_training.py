@@ -26,11 +26,19 @@ def test_pgd_trained_model_is_more_robust_than_the_same_net_trained_clean(traine
     np.testing.assert_array_equal(best.predict(x, verbose=0), robust.model.predict(x, verbose=0))
 
 
-def test_adversarial_settings_are_checked():
-    with pytest.raises(ValueError, match="steps >= 1"):
-        AdversarialTraining(steps=0)
+@pytest.mark.parametrize("bad", [dict(eps=-0.01), dict(steps=0), dict(steps=2.5), dict(step_size=0.0),
+                                 dict(step_size=-0.1)])
+def test_each_bad_adversarial_setting_is_refused_alone(bad):
+    with pytest.raises(ValueError, match="eps >= 0, steps >= 1 and step_size > 0"):
+        AdversarialTraining(**bad)
+
+
+def test_adversarial_settings_accept_their_boundaries():
+    AdversarialTraining(eps=0.0, steps=1, step_size=1e-6, clean_weight=0.0)  # eps 0: clean training by PGD
     with pytest.raises(ValueError, match="clean_weight"):
         AdversarialTraining(clean_weight=1.0)
+    with pytest.raises(ValueError, match="clean_weight"):
+        AdversarialTraining(clean_weight=-0.1)
 
 
 def test_clean_weight_mixes_clean_examples_in(blobs_manager):
