@@ -234,3 +234,21 @@ def test_sgd_runs_takes_float32_and_lists_as_float64_and_checks_its_run_counts()
         args = {**dict(hs=[4], lrs=[0.3], Wi0=Wi0), **bad}
         with pytest.raises(ValueError, match=f"1 runs in draws but .*{what}"):
             dm.sgd_runs(Xtr, Ytr, Xval, Yval, args["hs"], args["lrs"], draws, args["Wi0"])
+
+
+def test_sigmoid_and_loss_widen_float32_to_float64():
+    z = np.array([-30.0, -2.0, 0.0, 0.7, 25.0], np.float32)
+    for got, want in [(dm.sigm(z), dm.sigm(z.astype(np.float64))),
+                      (dm.logistic_loss(np.float32(1), z), dm.logistic_loss(1.0, z.astype(np.float64))),
+                      (dm.logistic_loss(np.ones(5, np.float32), z), dm.logistic_loss(np.ones(5), z.astype(np.float64)))]:
+        assert got.dtype == np.float64
+        np.testing.assert_array_equal(got, want)
+
+
+def test_relu_derivative_at_exactly_zero_is_zero():
+    # X = 0 and a zero bias put unit 0 exactly at the kink; ReLU'(0) = 0 there (as np.maximum's step and TF's relu)
+    X, Y = np.zeros(2), 1.0
+    Wi, bi, Wo, bo = np.ones((2, 3)), np.array([0.0, 1.0, -1.0]), np.array([0.5, -0.5, 2.0]), 0.1
+    _, grad_bi, grad_Wo, _ = dm.gradient_nn(X, Y, Wi, bi, Wo, bo)
+    assert grad_bi[0] == 0.0 and grad_bi[2] == 0.0 and grad_bi[1] != 0.0
+    assert grad_Wo[0] == 0.0
