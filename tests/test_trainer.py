@@ -1,0 +1,139 @@
+"""``ClassifierTrainer``'s training step against hand-written reference steps, one option at a time.
+
+Each test runs one ``train_on_batch`` of the trainer and the same SGD step written out with a
+``GradientTape`` on a copy of the network, then compares the weights and the logged loss.
+"""
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from coursekit.attacks.core import pgd_core, start_noise
+from coursekit.mixup import sample_mixup
+from coursekit.trainer import AdversarialTraining, ClassifierTrainer
+
+LR, SEED = 0.1, 11
+CE = keras.losses.CategoricalCrossentropy(from_logits=True)
+
+
+def _net(batch_norm=False, dropout=0.0, seed=0):
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((4, 4, 3))
+    h = keras.layers.Flatten()(inputs)
+    h = keras.layers.Dense(6, activation="tanh")(h)
+    if batch_norm:
+        h = keras.layers.BatchNormalization()(h)
+    if dropout:
+        h = keras.layers.Dropout(dropout)(h)
+    return keras.Model(inputs, keras.layers.Dense(3, name="logits")(h))
+
+
+def _batch(n=8, seed=1):
+    rng = np.random.default_rng(seed)
+    x = tf.constant(rng.uniform(-0.8, 0.8, (n, 4, 4, 3)).astype(np.float32))
+    return x, tf.one_hot(rng.integers(0, 3, n), 3)
+
+
+def _copy(net):
+    twin = keras.models.clone_model(net)
+    twin.set_weights(net.get_weights())
+    return twin
+
+
+def _trainer_step(net, x, y, **options):
+    trainer = ClassifierTrainer(net, seed=SEED, **options)
+    trainer.compile(optimizer=keras.optimizers.SGD(LR), loss=CE, metrics=["accuracy"])
+    logs = trainer.train_on_batch(x, y, return_dict=True)
+    return trainer, logs
+
+
+def _reference_step(net, x_in, y_in, weights=None):
+    """One SGD step on the mean (weighted: sum(w * l) / n) cross-entropy of ``net(x_in)``."""
+    with tf.GradientTape() as tape:
+        losses = keras.losses.categorical_crossentropy(y_in, net(x_in, training=True), from_logits=True)
+        loss = tf.reduce_mean(losses if weights is None else weights * losses)
+    grads = tape.gradient(loss, net.trainable_variables)
+    for v, g in zip(net.trainable_variables, grads):
+        v.assign_sub(LR * g)
+    return float(loss)
+
+
+def _assert_same(net, reference, logs, loss):
+    for got, want in zip(net.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert logs["loss"] == pytest.approx(loss, rel=1e-5)
+
+
+def test_plain_step_is_one_sgd_step_on_the_cross_entropy():
+    net, (x, y) = _net(), _batch()
+    reference = _copy(net)
+    _, logs = _trainer_step(net, x, y)
+    _assert_same(net, reference, logs, _reference_step(reference, x, y))
+
+
+def test_mixup_step_trains_on_the_batch_mixed_with_the_step_seed():
+    net, (x, y) = _net(), _batch()
+    reference = _copy(net)
+    _, logs = _trainer_step(net, x, y, mixup_alpha=0.4)
+    xm, ym, _, _ = sample_mixup(x, y, 0.4, tf.constant([SEED + 1, 0]))  # seed + 1, first step
+    _assert_same(net, reference, logs, _reference_step(reference, xm, ym))
+
+
+def _pgd_examples(net, x, y, adv):
+    noise = start_noise(tf.shape(x), tf.constant([SEED + 2, 0]), x.dtype)
+    return pgd_core(lambda z: net(z, training=False), x, y, adv.eps, adv.steps, adv.step_size,
+                    adv.value_range[0], adv.value_range[1], noise)
+
+
+def test_adversarial_step_trains_on_pgd_examples_made_in_inference_mode():
+    net, (x, y) = _net(batch_norm=True), _batch()
+    reference = _copy(net)
+    adv = AdversarialTraining(eps=0.1, steps=3, step_size=0.04)
+    _, logs = _trainer_step(net, x, y, adversarial=adv)
+    x_adv = _pgd_examples(reference, x, y, adv)
+    # clean_weight 0: the batch is the adversarial examples alone (batch norm sees no clean rows)
+    _assert_same(net, reference, logs, _reference_step(reference, x_adv, y))
+
+
+def test_clean_weight_weighs_the_clean_and_adversarial_losses():
+    net, (x, y) = _net(), _batch()
+    reference = _copy(net)
+    adv = AdversarialTraining(eps=0.1, steps=2, step_size=0.05, clean_weight=0.25)
+    _, logs = _trainer_step(net, x, y, adversarial=adv)
+    x_adv = _pgd_examples(reference, x, y, adv)
+    n = int(x.shape[0])
+    # (1 - w) * mean L(x_adv) + w * mean L(x), as one mean over the 2n rows with weights 2(1 - w) and 2w
+    weights = tf.concat([tf.fill([n], 2 * 0.75), tf.fill([n], 2 * 0.25)], 0)
+    loss = _reference_step(reference, tf.concat([x_adv, x], 0), tf.concat([y, y], 0), weights)
+    _assert_same(net, reference, logs, loss)
+
+
+class _ShiftWhenTraining(keras.layers.Layer):
+    """A deterministic 'augmentation': adds 0.5 in training mode only."""
+
+    def call(self, x, training=None):
+        return x + 0.5 if training else x
+
+
+def test_augmentation_then_mixup_then_attack_in_that_order():
+    net, (x, y) = _net(), _batch()
+    reference = _copy(net)
+    adv = AdversarialTraining(eps=0.1, steps=2, step_size=0.05, value_range=(-2.0, 2.0))
+    _, logs = _trainer_step(net, x, y, augmenter=_ShiftWhenTraining(name="shift"), mixup_alpha=0.3, adversarial=adv)
+    xm, ym, _, _ = sample_mixup(x + 0.5, y, 0.3, tf.constant([SEED + 1, 0]))
+    x_adv = _pgd_examples(reference, xm, ym, adv)
+    _assert_same(net, reference, logs, _reference_step(reference, x_adv, ym))
+
+
+def test_calling_the_trainer_is_inference_unless_told_otherwise():
+    net, (x, _) = _net(dropout=0.5, batch_norm=True), _batch()
+    trainer = ClassifierTrainer(net)
+    np.testing.assert_allclose(trainer(x).numpy(), net(x, training=False).numpy(), rtol=1e-6)
+    assert not np.allclose(trainer(x, training=True).numpy(), trainer(x).numpy())
+
+
+def test_logged_accuracy_is_on_the_batch_it_trained_on():
+    net, (x, y) = _net(), _batch(n=32, seed=3)
+    predictions = net(x, training=True).numpy()  # no dropout: training mode changes nothing here
+    _, logs = _trainer_step(net, x, y)
+    assert logs["accuracy"] == pytest.approx(np.mean(predictions.argmax(1) == y.numpy().argmax(1)))
