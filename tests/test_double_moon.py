@@ -183,6 +183,7 @@ def test_train_loop_draws_what_vis_asks_and_defaults_to_the_seeds_settings():
         if figures:
             boundary = plt.figure(plt.get_fignums()[0])
             assert boundary.axes[0].get_title() == f"h = 3, lr = 0.1: training error {tr[-1]:.2f}%"
+            np.testing.assert_array_equal(boundary.axes[0].collections[-1].get_array(), Ytr)  # points by class
     plt.close("all")
     out = dm.train_loop(Xtr, Ytr, Xval, Yval, 3, 0.1, seed=0)  # vis="all", nEpochs=100, no parameters
     assert len(out) == 2 and out[0].shape == (100 * 20,) and len(plt.get_fignums()) == 2
@@ -252,3 +253,18 @@ def test_relu_derivative_at_exactly_zero_is_zero():
     _, grad_bi, grad_Wo, _ = dm.gradient_nn(X, Y, Wi, bi, Wo, bo)
     assert grad_bi[0] == 0.0 and grad_bi[2] == 0.0 and grad_bi[1] != 0.0
     assert grad_Wo[0] == 0.0
+
+
+def test_sweep_trial_k_is_sgd_runs_on_the_kth_draws_of_its_generator():
+    """Per setting and trial, in order: Wi0 ~ N(0, 1) of shape (2, h), then the example drawn at each step."""
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=30, seed=14)
+    settings, trials, epochs = [(3, 0.2), (5, 0.05)], 2, 3
+    res = dm.sweep(Xtr, Ytr, Xval, Yval, settings, trials=trials, nEpochs=epochs, seed=15)
+    rng = np.random.default_rng(15)
+    for h, lr in settings:
+        for k in range(trials):
+            Wi0 = rng.standard_normal((2, h))
+            draws = rng.integers(30, size=(1, epochs * 30))
+            runs = dm.sgd_runs(Xtr, Ytr, Xval, Yval, [h], [lr], draws, [Wi0])
+            np.testing.assert_array_equal(res[(h, lr)][0][k], runs.tr_error[0])
+            np.testing.assert_array_equal(res[(h, lr)][1][k], runs.val_error[0])

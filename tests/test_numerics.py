@@ -108,3 +108,11 @@ def test_activations_and_derivatives_compute_in_float64_whatever_the_input(name)
         out = fn(xs)
         assert out.dtype == np.float64, fn.__name__
         np.testing.assert_array_equal(out, fn(xs.astype(np.float64)))
+
+
+def test_relu_derivative_at_zero_is_zero_as_in_tensorflow():
+    from coursekit.numerics import relu_grad
+
+    np.testing.assert_array_equal(relu_grad(np.array([-1.0, 0.0, 1e-12, 3.0])), [0.0, 0.0, 1.0, 1.0])
+    _, dy = _autodiff(tf.nn.relu, np.array([0.0]))
+    assert dy[0] == 0.0
