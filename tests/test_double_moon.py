@@ -268,3 +268,16 @@ def test_sweep_trial_k_is_sgd_runs_on_the_kth_draws_of_its_generator():
             runs = dm.sgd_runs(Xtr, Ytr, Xval, Yval, [h], [lr], draws, [Wi0])
             np.testing.assert_array_equal(res[(h, lr)][0][k], runs.tr_error[0])
             np.testing.assert_array_equal(res[(h, lr)][1][k], runs.val_error[0])
+
+
+def test_batched_runs_take_relu_prime_0_as_0_like_the_plain_loop():
+    # the origin as a training point: with the bias still 0 after step 1, step 2 puts every unit at the kink
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=20, seed=16)
+    Xtr[0] = 0.0
+    rng = np.random.default_rng(17)
+    Wi0 = [np.abs(rng.standard_normal((2, 4)))]
+    draws = np.array([[int(np.argmax(Xtr.sum(axis=1))), 0, 0, 3, 0, 7, 0]])  # a point where units are active first
+    runs = dm.sgd_runs(Xtr, Ytr, Xval, Yval, [4], [0.5], draws, Wi0)
+    _, _, params = _plain_loop(Xtr, Ytr, Xval, Yval, 0.5, draws[0], Wi0[0])
+    for got, want in zip(runs.params[0], params):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)

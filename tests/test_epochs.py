@@ -109,3 +109,14 @@ def test_every_epoch_adds_its_records_and_the_defaults_log_every_100_batches(mon
     # the bar stays on screen when done, named, with the last test figures
     assert bar.startswith("Epochs: 100%") and bar.endswith("\n")
     assert f"test_loss={rec['test_losses'][-1]:.4f}" in bar and f"test_correct={rec['test_correct'][-1]}" in bar
+
+
+def test_logging_every_batch_and_an_empty_test_set():
+    keras.utils.set_random_seed(5)
+    x, y = _data(n=40)
+    model = mnist_mlp()
+    losses, counter, _ = train_one_epoch(labelled_dataset(x, y, 10), model, keras.optimizers.SGD(0.0), 1, 0)
+    assert counter == [10, 20, 30, 40] and len(losses) == 4
+    assert test_one_epoch(labelled_dataset(x[:1], y[:1], 10), model)[1] in (0, 1)  # one example is not empty
+    with pytest.raises(ValueError, match="the test dataset is empty"):
+        test_one_epoch(labelled_dataset(x[:0], y[:0], 10), model)

@@ -72,3 +72,27 @@ def test_float64_loss_with_integer_one_hot_labels():
     want = -np.sum((0.9 * y + 0.1 / 4) * log_p)
     got = loss(y, logits)
     assert got.dtype == "float64" and float(got) == pytest.approx(want, rel=1e-12)
+
+
+def test_one_logit_loss_is_binary_cross_entropy_on_the_positive_column():
+    from coursekit.losses import OneHotBinaryCrossentropy
+
+    logits = np.array([[2.0], [-1.0], [0.5]])
+    y = np.eye(2, dtype=np.int32)[[1, 0, 0]]
+    want = np.log1p(np.exp(-np.array([2.0, 1.0, -0.5])))  # -log sigmoid(+-z) for the true class
+    default = OneHotBinaryCrossentropy()
+    assert default.name == "binary_crossentropy"
+    assert float(default(y, logits.astype(np.float32))) == pytest.approx(want.mean(), rel=1e-6)
+    in_float64 = OneHotBinaryCrossentropy(name="bce", dtype="float64", reduction="sum")
+    got = in_float64(y, logits)
+    assert in_float64.name == "bce" and got.dtype == "float64" and float(got) == pytest.approx(want.sum(), rel=1e-12)
+
+
+def test_one_logit_accuracy_calls_a_zero_logit_negative():
+    from coursekit.losses import OneHotBinaryAccuracy
+
+    metric = OneHotBinaryAccuracy(dtype="float64")
+    assert metric.name == "accuracy" and metric.dtype == "float64"
+    y = np.eye(2, dtype=np.float32)[[1, 0, 0, 0]]
+    metric.update_state(y, np.array([[0.3], [0.0], [-2.0], [0.0]], np.float32))
+    assert float(metric.result()) == 1.0  # a logit of exactly 0 is class 0 (sigmoid 0.5 is not > 0.5)
