@@ -137,3 +137,53 @@ def test_logged_accuracy_is_on_the_batch_it_trained_on():
     predictions = net(x, training=True).numpy()  # no dropout: training mode changes nothing here
     _, logs = _trainer_step(net, x, y)
     assert logs["accuracy"] == pytest.approx(np.mean(predictions.argmax(1) == y.numpy().argmax(1)))
+
+
+def test_logged_loss_is_the_mean_over_examples_when_the_last_batch_is_smaller():
+    net, (x, y) = _net(), _batch(n=10, seed=4)
+    trainer = ClassifierTrainer(net)
+    trainer.compile(optimizer=keras.optimizers.SGD(0.0), loss=CE)  # frozen: every batch sees the same weights
+    history = trainer.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)  # batches of 4, 4 and 2
+    per_example = keras.losses.categorical_crossentropy(y, net(x), from_logits=True).numpy()
+    assert history.history["loss"][0] == pytest.approx(per_example.mean(), rel=1e-5)
+
+
+def test_sample_weights_reach_weighted_metrics_as_keras_defines_them():
+    """With clean_weight, ``weighted_metrics`` weigh adversarial and clean rows like the loss; ``metrics`` do not."""
+    net, (x, y) = _net(), _batch(n=16, seed=5)
+    reference = _copy(net)
+    adv = AdversarialTraining(eps=0.3, steps=3, step_size=0.15, clean_weight=0.25)
+    trainer = ClassifierTrainer(net, seed=SEED, adversarial=adv)
+    trainer.compile(optimizer=keras.optimizers.SGD(LR), loss=CE, metrics=["accuracy"],
+                    weighted_metrics=[keras.metrics.CategoricalAccuracy(name="weighted_accuracy")])
+    logs = trainer.train_on_batch(x, y, return_dict=True)
+    x_adv = _pgd_examples(reference, x, y, adv)
+    right = lambda z: np.mean(reference(z).numpy().argmax(1) == y.numpy().argmax(1))
+    clean, attacked = right(x), right(x_adv)
+    assert clean != attacked
+    assert logs["weighted_accuracy"] == pytest.approx(0.75 * attacked + 0.25 * clean, abs=1e-6)
+    assert logs["accuracy"] == pytest.approx(0.5 * attacked + 0.5 * clean, abs=1e-6)
+
+
+class _CountTrainingCalls(keras.layers.Layer):
+    """Counts the forward passes in training mode that the step builds (at trace time)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.calls = 0
+
+    def call(self, x, training=None):
+        self.calls += bool(training)
+        return x
+
+
+def test_sam_takes_a_second_forward_pass_only_when_rho_is_positive():
+    calls = {}
+    for rho in (0.0, 0.1):
+        keras.utils.set_random_seed(0)
+        counter = _CountTrainingCalls(name="count")
+        inputs = keras.Input((4, 4, 3))
+        net = keras.Model(inputs, keras.layers.Dense(3, name="logits")(counter(keras.layers.Flatten()(inputs))))
+        _trainer_step(net, *_batch(), sam_rho=rho)
+        calls[rho] = counter.calls
+    assert calls[0.1] == 2 * calls[0.0] > 0
