@@ -38,8 +38,9 @@ def _make_train_epoch(model, optimizer):
 
     @tf.function
     def run(dataset):
-        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True)
-        sizes = tf.TensorArray(tf.int32, size=0, dynamic_size=True)
+        # scalar elements: an empty epoch then stacks to shape (0,) and reaches the clear error below
+        losses = tf.TensorArray(tf.float32, size=0, dynamic_size=True, element_shape=())
+        sizes = tf.TensorArray(tf.int32, size=0, dynamic_size=True, element_shape=())
         correct = tf.constant(0, tf.int64)
         i = 0
         for x, y in dataset:

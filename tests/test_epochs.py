@@ -118,5 +118,9 @@ def test_logging_every_batch_and_an_empty_test_set():
     losses, counter, _ = train_one_epoch(labelled_dataset(x, y, 10), model, keras.optimizers.SGD(0.0), 1, 0)
     assert counter == [10, 20, 30, 40] and len(losses) == 4
     assert test_one_epoch(labelled_dataset(x[:1], y[:1], 10), model)[1] in (0, 1)  # one example is not empty
-    with pytest.raises(ValueError, match="the test dataset is empty"):
+    with pytest.raises(ValueError, match="^the test dataset is empty$"):
         test_one_epoch(labelled_dataset(x[:0], y[:0], 10), model)
+    one_batch = train_one_epoch(labelled_dataset(x[:10], y[:10], 10), model, keras.optimizers.SGD(0.0), 1, 0)
+    assert one_batch[1] == [10]
+    with pytest.raises(ValueError, match="^the training dataset is empty$"):
+        train_one_epoch(labelled_dataset(x[:0], y[:0], 10), model, keras.optimizers.SGD(0.0), 1, 0)
