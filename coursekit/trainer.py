@@ -45,7 +45,11 @@ class ClassifierTrainer(keras.Model):
         mixup_alpha: Beta(alpha, alpha) mixup of the (augmented) batch; 0 turns it off.
         sam_rho: SAM neighbourhood radius; 0 turns SAM off.
         adversarial: an ``AdversarialTraining``; PGD examples are made in inference mode.
-        seed: seeds the mixup draws and the PGD start points (with the step counter).
+        seed: seeds the mixup draws and the PGD start points (with the step counter); default 0,
+            taken modulo 2**31.
+        output_kind: ``'probabilities'`` for a network whose softmax ``logits_model`` cannot find
+            (its ``log(p)`` is then trained on); ``None`` finds the logits or takes the output as logits.
+        **kwargs: ``keras.Model`` arguments; ``name`` defaults to ``net.name + '_trainer'``.
     The trainer outputs logits; compile it with a ``from_logits=True`` loss.
     """
 

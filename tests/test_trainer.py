@@ -187,3 +187,44 @@ def test_sam_takes_a_second_forward_pass_only_when_rho_is_positive():
         _trainer_step(net, *_batch(), sam_rho=rho)
         calls[rho] = counter.calls
     assert calls[0.1] == 2 * calls[0.0] > 0
+
+
+def test_trainer_is_named_after_its_network_and_passes_keras_arguments_on():
+    net = _net()
+    assert ClassifierTrainer(net).name == net.name + "_trainer"
+    named = ClassifierTrainer(net, name="mine", trainable=False)
+    assert named.name == "mine" and named.trainable is False
+
+
+def test_default_seed_is_zero_and_seeds_wrap_into_int32():
+    net = _net()
+    assert ClassifierTrainer(net).seed == 0
+    assert ClassifierTrainer(net, seed=2 ** 31 + 5).seed == 5
+    assert ClassifierTrainer(net, seed=-1).seed == 2 ** 31 - 1
+    assert ClassifierTrainer(net, seed=2 ** 31 - 1).seed == 2 ** 31 - 1
+
+
+@pytest.mark.parametrize("bad", [dict(mixup_alpha=-0.1), dict(sam_rho=-0.1), dict(mixup_alpha=-1, sam_rho=-1)])
+def test_negative_mixup_alpha_or_sam_rho_is_refused_by_name(bad):
+    with pytest.raises(ValueError, match="mixup_alpha and sam_rho must be >= 0"):
+        ClassifierTrainer(_net(), **bad)
+
+
+def test_zero_and_fractional_settings_are_accepted_and_kept():
+    net = _net()
+    off = ClassifierTrainer(net)
+    assert (off.mixup_alpha, off.sam_rho, off.augmenter, off.adversarial) == (0.0, 0.0, None, None)
+    adv = AdversarialTraining(eps=0.1, steps=1, step_size=0.1)
+    on = ClassifierTrainer(net, augmenter="aug", mixup_alpha=0.5, sam_rho=0.05, adversarial=adv)
+    assert (on.mixup_alpha, on.sam_rho, on.augmenter, on.adversarial) == (0.5, 0.05, "aug", adv)
+    assert on.net is net and on.example_batch is None
+
+
+def test_output_kind_reaches_logits_of_a_network_whose_softmax_is_hidden():
+    inputs = keras.Input((4, 4, 3))
+    h = keras.layers.Dense(3)(keras.layers.Flatten()(inputs))
+    hidden = keras.Model(inputs, keras.layers.Lambda(lambda z: keras.ops.softmax(z))(h))
+    x, _ = _batch()
+    assert ClassifierTrainer(hidden).logits_net is hidden  # no softmax found: taken as logits
+    trainer = ClassifierTrainer(hidden, output_kind="probabilities")
+    np.testing.assert_allclose(trainer(x), np.log(hidden(x)), rtol=1e-5, atol=1e-6)
