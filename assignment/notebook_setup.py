@@ -32,6 +32,7 @@ if ROOT is None:
                            check=True)
 sys.path.insert(0, str(ROOT))
 os.chdir(ROOT)
+import coursekit  # before TensorFlow loads: the library's TensorFlow settings (quiet start-up, fast CPU kernels)
 print("project:", ROOT)'''
 
 

@@ -10,4 +10,8 @@ import os
 # need to read; keep warnings and errors only, unless the user chose otherwise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from coursekit.cpu_kernels import prefer_onednn  # noqa: E402
+
+prefer_onednn()  # before TensorFlow loads: its faster CPU kernels, which it leaves off on AVX2 CPUs
+
 __version__ = "0.1.0"

@@ -11,6 +11,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+import coursekit  # noqa: E402,F401  (its TensorFlow settings before any test module loads TensorFlow)
+
 
 class ArrayDataManager:
     """A stand-in for ``AnimalsDatasetManager`` holding ready-made arrays."""
