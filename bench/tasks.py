@@ -102,7 +102,7 @@ def _conv_row(build, size, n_epochs, quick, peak_gflops, optimizer):
 def reference_rate(reference, build, x, y, epochs, optimizer="sgd"):
     import keras
 
-    from bench.__main__ import EpochTimer, steady_epoch
+    from bench.timing import EpochTimer, steady_epoch
 
     timer = EpochTimer()
     net = build()
@@ -166,7 +166,7 @@ def load_animals(quick, repeats=2):
 
 def _fit_rate(build, x, y, num_classes, batch_size, epochs, **kwargs):
     """Images (or rows) per second of ``fit_classifier`` once compiled: the fastest epoch after the first."""
-    from bench.__main__ import EpochTimer, steady_epoch
+    from bench.timing import EpochTimer, steady_epoch
     from coursekit.training import fit_classifier
 
     timer = EpochTimer()
