@@ -1,9 +1,9 @@
 """Helpers the task modules share: output folders and result tables."""
 import json
 import math
-import os
 from pathlib import Path
 
+from coursekit.atomic_files import write_text_atomic
 from coursekit.tables import format_table
 
 
@@ -16,11 +16,7 @@ def out_dir(path) -> Path:
 
 def write_json(data, path) -> Path:
     """Write ``data`` as JSON to ``path`` atomically: a reader never sees half a file."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(_finite(data), indent=2, default=_plain, allow_nan=False))
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, json.dumps(_finite(data), indent=2, default=_plain, allow_nan=False))
 
 
 def _finite(value):

@@ -45,6 +45,7 @@ def run(args):
     import matplotlib.pyplot as plt
 
     from coursekit import double_moon as dm
+    from coursekit.plots import finish_figure
 
     out = out_dir(args.out)
     try:
@@ -94,7 +95,7 @@ def run(args):
         _, _, p = dm.train_loop(Xtr, Ytr, Xval, Yval, h, 0.02, vis="never", nEpochs=sweep_epochs, seed=args.seed + h,
                                 return_params=True)
         dm.plot_decision_boundary(Xtr, Ytr, *p, title=f"h = {h}", ax=ax)
-    fig.savefig(out / "sweep_h_boundaries.png", dpi=100)
+    finish_figure(fig, out / "sweep_h_boundaries.png", dpi=100)
     plt.close("all")
     write_metrics(out, {"data": source, "gradcheck": "SUCCESS" if ok else "FAILURE",
                         "single_run": {"train_error": float(tr[-1]), "val_error": float(val[-1])},

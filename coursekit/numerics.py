@@ -103,6 +103,8 @@ def plot_activation(name, xs=None, save_path=None):  # pragma: no mutate block
     """The activation ``name`` beside its derivative (Q1.1)."""
     import matplotlib.pyplot as plt
 
+    from coursekit.plots import finish_figure
+
     f, df = ACTIVATIONS[name]
     xs = np.linspace(-5, 5, 1001) if xs is None else xs
     fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.5))
@@ -114,7 +116,4 @@ def plot_activation(name, xs=None, save_path=None):  # pragma: no mutate block
         ax.axhline(0, color="grey", linewidth=0.5)
         ax.axvline(0, color="grey", linewidth=0.5)
         ax.set_xlabel("x")
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=110)
-    return fig
+    return finish_figure(fig, save_path)

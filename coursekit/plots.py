@@ -6,20 +6,20 @@ they appear in their real colours.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib.pyplot as plt
 import numpy as np
 
+from coursekit.atomic_files import atomic_path
 from coursekit.images import to_display
 
 
 def finish_figure(fig, save_path=None, dpi=110):
-    """Tighten the layout and, with ``save_path``, write the figure as PNG (folders made as needed)."""
+    """Tighten the layout and, with ``save_path``, write the figure (PNG for a ``.png`` name; folders
+    made as needed; never half-written)."""
     fig.tight_layout()
     if save_path is not None:
-        Path(save_path).parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(save_path, dpi=dpi)
+        with atomic_path(save_path) as tmp:
+            fig.savefig(tmp, dpi=dpi)
     return fig
 
 

@@ -29,6 +29,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from coursekit.atomic_files import write_text_atomic
+
 STATE_PREFIX = "epoch-"
 
 
@@ -87,14 +89,7 @@ def check_backup(backup_dir, config):
         raise ValueError(f"{backup_dir} is not empty and holds no training backup: give backup_dir a folder of its "
                          "own (it is deleted when training completes)")
     backup_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomic(path, json.dumps(config, indent=1, sort_keys=True))
-
-
-def _write_atomic(path, text):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(config, indent=1, sort_keys=True))
 
 
 def _seed_states(model):

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 from pathlib import Path
 
 import keras
+
+from coursekit.atomic_files import atomic_path
 
 SAVED_MODELS_DIR = Path("saved_models")
 
@@ -33,33 +33,19 @@ def save_h5(model, path) -> Path:
     A crash or error mid-save leaves any previous file at ``path`` intact.
     """
     path = resolve_model_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".h5" and not _is_graph_model(model):
         raise ValueError(f"{type(model).__name__} is a subclassed keras.Model: .h5 stores layer graphs, not the "
                          f"code of call(). Save it as {path.with_suffix('.keras')} instead (its class must be "
                          "decorated with @keras.saving.register_keras_serializable() to load again)")
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix, prefix="." + path.stem + ".", dir=path.parent)
-    os.close(fd)
-    os.chmod(tmp, _plain_file_mode())  # mkstemp makes it 0600; give what open() would (e.g. 0644)
     absl = logging.getLogger("absl")
     level = absl.level
     absl.setLevel(logging.ERROR)  # .h5 is what the assignment asks for; skip Keras' "legacy format" nag
     try:
-        model.save(tmp, overwrite=True)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+        with atomic_path(path) as tmp:
+            model.save(str(tmp), overwrite=True)
     finally:
         absl.setLevel(level)
     return path
-
-
-def _plain_file_mode():
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
 
 
 def _is_graph_model(model):

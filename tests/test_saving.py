@@ -51,3 +51,19 @@ def test_lambda_layer_refused_unless_trusted(tmp_path, suffix):
     with pytest.raises(ValueError, match=r"Lambda layer.*safe_mode=False"):
         load_h5(path)
     assert load_h5(path, safe_mode=False).predict(np.ones((1, 4)), verbose=0)[0, 0] == 2.0
+
+
+def test_a_save_that_fails_midway_leaves_the_previous_model(tmp_path, small_net, monkeypatch):
+    path = save_h5(small_net, tmp_path / "net.h5")
+    before = path.read_bytes()
+
+    def crash(filepath, **kwargs):
+        with open(filepath, "wb") as f:
+            f.write(b"\x89HDF\r\n")  # a few bytes of a new file, then the process fails
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(small_net, "save", crash)
+    with pytest.raises(OSError, match="No space left"):
+        save_h5(small_net, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["net.h5"]

@@ -61,6 +61,8 @@ def plot_image_grid(images, labels, n=36, seed=0, save_path=None):
     """``n`` random images in a square grid titled "k:Name" with 1-based class numbers (Q2.3)."""
     import matplotlib.pyplot as plt
 
+    from coursekit.plots import finish_figure
+
     rng = np.random.default_rng(seed)
     idx = rng.choice(len(images), size=min(n, len(images)), replace=False)
     side = int(np.ceil(np.sqrt(len(idx))))
@@ -70,7 +72,4 @@ def plot_image_grid(images, labels, n=36, seed=0, save_path=None):
     for ax, i in zip(axes.ravel(), idx):
         ax.imshow(images[i], cmap="gray")
         ax.set_title(f"{labels[i] + 1}:{CLASS_NAMES[labels[i]]}", fontsize=7)
-    fig.tight_layout()
-    if save_path is not None:
-        fig.savefig(save_path, dpi=110)
-    return fig
+    return finish_figure(fig, save_path)

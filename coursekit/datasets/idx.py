@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import gzip
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from coursekit.atomic_files import atomic_path
 
 _DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"), 0x0D: np.dtype(">f4"),
            0x0E: np.dtype(">f8")}
@@ -45,14 +45,7 @@ def write_idx(array, path) -> Path:
         raise ValueError(f"write_idx supports uint8 and int8 arrays, got {array.dtype}")
     path = Path(path)
     header = bytes([0, 0, _CODES[array.dtype], array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix="." + path.name)
-    os.close(fd)
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(tmp, "wb") as fh:
-            fh.write(header + array.tobytes())
-        os.replace(tmp, path)
-    except BaseException:
-        os.remove(tmp)
-        raise
+    opener = gzip.open if path.suffix == ".gz" else open
+    with atomic_path(path) as tmp, opener(tmp, "wb") as fh:
+        fh.write(header + array.tobytes())
     return path

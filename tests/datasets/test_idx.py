@@ -38,3 +38,25 @@ def test_real_mnist_test_file_when_present():
     assert x.shape == (8000, 28, 28) and x.dtype == np.uint8
     np.testing.assert_array_equal(x, ref["x"])
     np.testing.assert_array_equal(y, ref["y"])
+
+
+def test_a_write_that_fails_midway_keeps_the_previous_file(tmp_path, monkeypatch):
+    from coursekit.datasets import idx
+
+    path = write_idx(np.zeros((2, 3), np.uint8), tmp_path / "b-idx2-ubyte.gz")
+    before = path.read_bytes()
+    real_open = gzip.open
+
+    class FullDisk:
+        @staticmethod
+        def open(name, mode):
+            fh = real_open(name, mode)
+            fh.write(b"\x00\x00\x08")
+            fh.close()
+            raise OSError("No space left on device")
+
+    monkeypatch.setattr(idx, "gzip", FullDisk)
+    with pytest.raises(OSError, match="No space left"):
+        write_idx(np.ones((5, 3), np.uint8), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
