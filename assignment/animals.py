@@ -81,13 +81,17 @@ def make_your_model(data_manager, args, name="your_model", **overrides):
 
 
 def summarise(name, model, data_manager):
-    """One results row: validation and test accuracy and the epochs actually trained."""
+    """One results row: validation and test accuracy, the epochs actually trained and why training
+    stopped early (``"3"``: early stopping at epoch 3; ``"1 (loss diverged)"``: the loss diverged in epoch 1)."""
     hist = model.history
+    stopped = getattr(hist, "stopped_epoch", None) or "-"
+    if getattr(hist, "diverged_epoch", None):
+        stopped = f"{hist.diverged_epoch} (loss diverged)"
     return {"model": name,
             "val_accuracy": round(model.compute_accuracy(data_manager.X_valid, data_manager.y_valid), 4),
             "test_accuracy": round(model.compute_accuracy(data_manager.X_test, data_manager.y_test), 4),
             "epochs": len(hist.history["loss"]),
-            "stopped_early_at": hist.stopped_epoch or "-"}
+            "stopped_early_at": stopped}
 
 
 def compare(title, variants, data_manager, args, out, key):

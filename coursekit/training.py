@@ -5,6 +5,7 @@ import keras
 import numpy as np
 
 from coursekit.augmentation import build_augmenter
+from coursekit.divergence import StopOnDivergence
 from coursekit.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.optimizers import get_optimizer
 from coursekit.pipelines import classification_dataset, training_dataset
@@ -21,7 +22,9 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
     ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
-    when it ran all ``epochs``. Everything random is driven by ``seed``. ``loss`` takes one-hot
+    when it ran all ``epochs``. A run whose training loss becomes NaN or infinite (a learning
+    rate too large) stops after that epoch with the weights from before it and a printed
+    explanation; ``history.diverged_epoch`` is then that epoch, else ``None``. Everything random is driven by ``seed``. ``loss`` takes one-hot
     targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
 
     Under a ``tf.distribute`` ``strategy`` the network is copied into the strategy's scope,
@@ -52,7 +55,8 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     if x_valid is not None:
         valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256),
                                           name="validation data x_valid")
-    callbacks = list(callbacks)
+    guard = StopOnDivergence(net.name)
+    callbacks = [guard, *callbacks]  # first: the others see the restored weights of a diverged epoch
     stopper = None
     if patience is not None:
         if valid_ds is None and monitor.startswith("val_"):
@@ -100,5 +104,6 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     if backup is not None:
         backup.merge_history(history)
     history.stopped_epoch = stopper.stopped_epoch + 1 if stopper is not None and stopper.stopped_epoch else None
+    history.diverged_epoch = guard.diverged_epoch
     history.trainer = trainer
     return history
