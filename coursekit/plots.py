@@ -26,7 +26,8 @@ def finish_figure(fig, save_path=None, dpi=110):
 def _as_dict(history):
     """Accept a Keras ``History`` (its ``stopped_epoch`` too) or a plain dict."""
     if hasattr(history, "history"):
-        return {**history.history, "stopped_epoch": getattr(history, "stopped_epoch", None)}
+        return {**history.history, "stopped_epoch": getattr(history, "stopped_epoch", None),
+                "diverged_epoch": getattr(history, "diverged_epoch", None)}
     return history
 
 
@@ -54,6 +55,12 @@ def _curves(ax_loss, ax_acc, history, label_prefix=""):
     if stopped:
         for ax in (ax_loss, ax_acc):
             ax.axvline(stopped, color="grey", linestyle=":", linewidth=1)
+    diverged = history.get("diverged_epoch")
+    if diverged:  # its loss is NaN, so nothing else would show where and why the curves end
+        for ax in (ax_loss, ax_acc):
+            ax.axvline(diverged, color="tab:red", linestyle="--", linewidth=1)
+        ax_loss.set_xlabel(f"epoch\nloss not finite in epoch {diverged}: training stopped, weights from before it",
+                           color="tab:red")
 
 
 def plot_comparison(histories: dict, title=None, save_path=None):

@@ -103,3 +103,18 @@ def test_the_advice_names_the_optimizer_in_use(data, capsys):
     assert history.diverged_epoch == 1
     printed = capsys.readouterr().out
     assert "(Adam at learning rate 1e+30: try 1e+29)." in printed and "adaptive" not in printed
+
+
+def test_the_learning_curves_show_where_and_why_they_end(data):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from coursekit.plots import plot_comparison, plot_progress
+
+    x, y = data
+    history = fit_classifier(_mlp(), x, y, x, y, num_classes=3, batch_size=16, epochs=6, verbose=False,
+                             optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=8)))
+    for fig in (plot_progress(history), plot_comparison({"run": history})):
+        loss_ax = fig.axes[0]
+        assert "loss not finite in epoch 3" in loss_ax.get_xlabel()
+        assert any(list(line.get_xdata()) == [3, 3] for line in loss_ax.lines)  # the marker at epoch 3
