@@ -20,7 +20,7 @@ import coursekit  # noqa: F401  (quiet TensorFlow start-up, oneDNN kernels: befo
 import keras  # noqa: E402
 
 from bench.stock import stock_matmul_gflops, stock_reference_rate  # noqa: E402
-from bench.timing import (EpochTimer, matmul_gflops, random_images, steady_epoch,  # noqa: E402,F401
+from bench.timing import (EpochTimer, matmul_gflops, random_images, steady_epoch,  # noqa: E402
                           train_rate_reference)
 
 
@@ -104,12 +104,14 @@ def main(argv=None):
     # The FLOP limit: the faster of float32 matmul with this process's kernels and with stock TensorFlow's.
     peak_here, peak_stock = matmul_gflops(2048, 10 if quick else 20), stock_matmul_gflops(quick)
     peak = max(peak_here, peak_stock)
-    print(f"float32 matmul: {peak_here:.1f} GFLOP/s here (oneDNN {'on' if onednn_enabled() else 'off'}), "
+    onednn = onednn_enabled()
+    print(f"float32 matmul: {peak_here:.1f} GFLOP/s here (oneDNN {'on' if onednn else 'off'}), "
           f"{peak_stock:.1f} with stock TensorFlow", flush=True)
     flops_default = forward_flops(default_cnn(num_classes=10))
     flops_yours = forward_flops(residual_cnn(num_blocks=3, num_classes=10))
     results = {"matmul_gflops": round(peak, 1), "matmul_gflops_here": round(peak_here, 1),
-               "matmul_gflops_stock": round(peak_stock, 1), "onednn": onednn_enabled(), "quick": quick, "n_train": n_train, "n_attack": n_attack,
+               "matmul_gflops_stock": round(peak_stock, 1), "onednn": onednn, "quick": quick, "n_train": n_train,
+               "n_attack": n_attack,
                "batch_size": batch, "forward_mflop_default": round(flops_default / 1e6, 2),
                "forward_mflop_yourmodel": round(flops_yours / 1e6, 2), "python": platform.python_version(),
                "machine": platform.machine()}

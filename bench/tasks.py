@@ -84,12 +84,11 @@ def imagenette_cnn(quick, peak_gflops):
 
 def _conv_row(build, size, n_epochs, quick, peak_gflops, optimizer):
     from bench import reference
+    from bench.timing import random_images
     from coursekit.flops import forward_flops
 
     n, epochs = n_epochs
-    rng = np.random.default_rng(0)
-    x = rng.uniform(-1, 1, (n, size, size, 3)).astype(np.float32)
-    y = rng.integers(0, 10, n)
+    x, y = random_images(n, size)
     lr = 0.01 if optimizer == "sgd" else 1e-3
     best = [0.0, 0.0]
     for _ in range(1 if quick else 2):

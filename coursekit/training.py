@@ -24,8 +24,8 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
     when it ran all ``epochs``. A run whose training loss becomes NaN or infinite (a learning
     rate too large) stops after that epoch with the weights from before it and a printed
-    explanation; ``history.diverged_epoch`` is then that epoch, else ``None``. Everything random is driven by ``seed``. ``loss`` takes one-hot
-    targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
+    explanation; ``history.diverged_epoch`` is then that epoch, else ``None``. Everything
+    random is driven by ``seed``. ``loss`` takes one-hot targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
 
     Under a ``tf.distribute`` ``strategy`` the network is copied into the strategy's scope,
     each global batch is split across replicas (the loss is scaled so gradients match one
