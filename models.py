@@ -27,12 +27,14 @@ import numpy as np
 
 import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
 import keras
-from coursekit.architectures import (check_activation, default_cnn, logits_model,  # noqa: F401
+from coursekit.architectures import (FeatureMaps, check_activation, default_cnn, logits_model,  # noqa: F401
                                      residual_block, residual_cnn)
 from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
 from coursekit.augmentation import build_augmenter  # noqa: F401
 from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict  # noqa: F401
 from coursekit.datasets.digits import render_digits_folder  # noqa: F401
+from coursekit.keras2_habits import keras2_habits  # noqa: F401
+from coursekit.labels import class_ids
 from coursekit.mixup import mix_batch, sample_mixup  # noqa: F401
 from coursekit.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
 from coursekit.plots import plot_adversarial, plot_comparison  # noqa: F401
@@ -60,7 +62,7 @@ class DefaultModel:
                  verbose=True, *, patience=None, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
                  adversarial=None, seed=1234, strategy=None, backup_dir=None):
         for key, value in (("width", width), ("height", height), ("depth", depth), ("num_blocks", num_blocks),
-                           ("feature_maps", feature_maps), ("batch_size", batch_size), ("num_epochs", num_epochs)):
+                           ("batch_size", batch_size), ("num_epochs", num_epochs)):
             if int(value) != value or value < 1:
                 raise ValueError(f"{key} must be a positive integer, got {value!r}")
         if 2 ** num_blocks > min(width, height):
@@ -82,7 +84,7 @@ class DefaultModel:
         self.name = name
         self.width, self.height, self.depth = width, height, depth
         self.num_blocks = num_blocks
-        self.feature_maps = feature_maps
+        self.feature_maps = feature_maps  # read back as the template's per-block list (see the property)
         self.num_classes = num_classes
         self.drop_rate = drop_rate
         self.batch_norm = batch_norm
@@ -108,6 +110,30 @@ class DefaultModel:
         self.model = keras.Sequential(name=name)  # as the template: build_cnn() may fill it with add()
         self.history = None
         self._functional = (None, None)
+
+    # ---------------------------------------------------------- feature maps
+    @property
+    def feature_maps(self):
+        """The template's per-block widths, ``[f, 2f, 4f, ...]`` for ``num_blocks`` blocks.
+
+        ``self.feature_maps[0]`` and ``self.feature_maps[i]`` are the widths of the first and the
+        i-th block, as the template's notebook says; it is also the int ``f`` itself, so
+        ``self.feature_maps * 2`` and ``Conv2D(self.feature_maps, 3)`` work as well. Assign an int
+        (the first block's width) or a list of widths, one per block.
+        """
+        return FeatureMaps.per_block(self._feature_maps, self.num_blocks)
+
+    @feature_maps.setter
+    def feature_maps(self, value):
+        try:
+            FeatureMaps.per_block(value, 1)
+            ok = all(int(w) == w for w in (value if isinstance(value, (list, tuple, np.ndarray)) else [value]))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"feature_maps must be a positive integer (the first block's width) or a list of "
+                             f"positive integers, one per block; got {value!r}")
+        self._feature_maps = value
 
     # ------------------------------------------------------------- optimizer
     @property
@@ -216,8 +242,11 @@ class DefaultModel:
         return np.argmax(self.predict_proba(X, batch_size), axis=1).astype(np.int64)
 
     def compute_accuracy(self, X_test, y_test, batch_size=None):
-        """Accuracy (a float in [0, 1]) of the predictions on ``X_test`` against ``y_test``."""
-        y_test = np.asarray(y_test)
+        """Accuracy (a float in [0, 1]) of the predictions on ``X_test`` against ``y_test``.
+
+        ``y_test`` holds class ids or one-hot rows (what a model compiled with
+        ``categorical_crossentropy`` is evaluated on)."""
+        y_test = class_ids(y_test, "y_test")
         if len(y_test) != len(X_test):
             raise ValueError(f"{len(X_test)} inputs but {len(y_test)} labels")
         return float(np.mean(self.predict(X_test, batch_size) == y_test))
@@ -231,7 +260,7 @@ class DefaultModel:
 
     def plot_prediction(self, X_test, y_test, classes, num=16, save_path=None):
         """Random test images titled with their true and predicted classes."""
-        return plots.plot_prediction(X_test, np.asarray(y_test), self.predict(X_test), classes,
+        return plots.plot_prediction(X_test, class_ids(y_test, "y_test"), self.predict(X_test), classes,
                                      value_range=self.value_range, num=num, seed=self.seed, save_path=save_path)
 
     # ------------------------------------------------------------------ saving
@@ -254,7 +283,11 @@ class DefaultModel:
             raise ValueError(f"{self.name}: images are {shape} but the network expects {expected}; build it with "
                              f"width={shape[1] if len(shape) > 1 else '?'}, height={shape[0]}, "
                              f"depth={shape[2] if len(shape) > 2 else 1} (or resize with SimplePreprocessor)")
-        top = int(np.max(data_manager.y_train)) if len(data_manager.y_train) else -1
+        y_train = np.asarray(data_manager.y_train)
+        if y_train.ndim == 2 and y_train.shape[1] != self.num_classes:
+            raise ValueError(f"{self.name}: y_train has one-hot rows of {y_train.shape[1]} columns but "
+                             f"num_classes={self.num_classes}; pass num_classes=len(data_manager.classes)")
+        top = int(np.max(class_ids(y_train, "y_train"))) if len(y_train) else -1
         outputs = int(net.output.shape[-1])
         if outputs != self.num_classes:
             raise ValueError(f"{self.name}: the network has {outputs} outputs but num_classes={self.num_classes}; "

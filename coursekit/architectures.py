@@ -7,6 +7,7 @@ functional model, and attacks and losses can reach the logits (see ``logits_mode
 from __future__ import annotations
 
 import keras
+import numpy as np
 from keras import layers
 
 LOGITS = "logits"
@@ -44,6 +45,45 @@ def default_cnn(width=32, height=32, depth=3, num_classes=10, activation="relu",
     return keras.Model(inputs, probs, name=name)
 
 
+class FeatureMaps(int):
+    """The template's ``self.feature_maps``: the per-block widths that is also the first block's width.
+
+    The 2022 template stores the list ``[feature_maps * (1 << i) for i in range(num_blocks)]`` and its
+    notebook tells students to read ``feature_maps[0]`` and ``feature_maps[i]``; code written for the
+    int (``feature_maps * 2``, ``f"fm{feature_maps}"``, ``Conv2D(feature_maps, 3)``) keeps working,
+    because it is that int. Indexing, slicing, iterating and ``len`` see the widths.
+    """
+
+    def __new__(cls, widths):
+        widths = [int(w) for w in widths]
+        if not widths or any(w < 1 for w in widths):
+            raise ValueError(f"feature_maps must be positive widths, one per block, got {widths}")
+        obj = super().__new__(cls, widths[0])
+        obj.widths = widths
+        return obj
+
+    @classmethod
+    def per_block(cls, feature_maps, num_blocks):
+        """Widths for ``num_blocks`` blocks: an int doubles per block; a list of widths is kept as given."""
+        if isinstance(feature_maps, cls):
+            feature_maps = feature_maps.widths if len(feature_maps.widths) != 1 else int(feature_maps)
+        if isinstance(feature_maps, (list, tuple, np.ndarray)):
+            return cls(feature_maps)
+        return cls([int(feature_maps) * (1 << i) for i in range(int(num_blocks))])
+
+    def __getitem__(self, index):
+        return self.widths[index]
+
+    def __iter__(self):
+        return iter(self.widths)
+
+    def __len__(self):
+        return len(self.widths)
+
+    def __reduce__(self):  # copy and pickle keep the widths
+        return FeatureMaps, (self.widths,)
+
+
 def residual_block(x, filters, index, activation="relu", batch_norm=True, use_skip=True, drop_rate=0.0):
     """[conv3x3, BN, act, conv3x3, BN, (+ skip), act, avg-pool 2x2/2 'same', dropout].
 
@@ -72,11 +112,19 @@ def residual_block(x, filters, index, activation="relu", batch_norm=True, use_sk
 
 def residual_cnn(width=32, height=32, depth=3, num_blocks=2, feature_maps=32, num_classes=4, drop_rate=0.2,
                  batch_norm=True, activation="relu", use_skip=True, name="your_model"):
-    """``num_blocks`` residual blocks, feature maps doubling from ``feature_maps``, then a linear layer."""
+    """``num_blocks`` residual blocks, then a linear layer.
+
+    ``feature_maps`` is the first block's width, doubled in each following block, or a list of
+    widths, one per block (the template's ``self.feature_maps``).
+    """
+    widths = FeatureMaps.per_block(feature_maps, num_blocks)
+    if len(widths) < num_blocks:
+        raise ValueError(f"feature_maps lists {len(widths)} widths ({widths.widths}) for {num_blocks} blocks: "
+                         f"give one width per block, or the first block's width as an int")
     inputs = keras.Input((height, width, depth), name="image")
     x = inputs
     for i in range(num_blocks):
-        x = residual_block(x, feature_maps * 2 ** i, i + 1, activation, bool(batch_norm), use_skip, drop_rate)
+        x = residual_block(x, widths[i], i + 1, activation, bool(batch_norm), use_skip, drop_rate)
     x = layers.Flatten(name="flatten")(x)
     _, probs = _classifier_head(x, num_classes)
     return keras.Model(inputs, probs, name=name)

@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from coursekit.checks import require_finite
+from coursekit.labels import one_hot_or_ids
 
 
 def _arrays(x, y, num_classes, name="x"):
@@ -13,11 +14,9 @@ def _arrays(x, y, num_classes, name="x"):
     y = np.asarray(y)
     if len(x) != len(y):
         raise ValueError(f"{len(x)} inputs but {len(y)} labels")
-    if len(y) and (y.min() < 0 or y.max() >= num_classes):
-        raise ValueError(f"labels must be in [0, {num_classes - 1}] (num_classes={num_classes}), "
-                         f"got values from {y.min()} to {y.max()}")
-    # One-hot labels let mixup and label smoothing use the same loss as plain training.
-    return x, np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
+    # One-hot labels let mixup and label smoothing use the same loss as plain training; one-hot rows
+    # given (a student's to_categorical labels) are used as they are.
+    return x, one_hot_or_ids(y, num_classes)
 
 
 def classification_dataset(x, y, num_classes, batch_size, name="x"):

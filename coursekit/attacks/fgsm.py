@@ -7,7 +7,8 @@ def fgsm(model, x, y, eps=0.0313, value_range=(-1.0, 1.0), batch_size=256, strat
 
     Args:
         model: a Keras classifier (probabilities or logits out; its logits are used).
-        x: inputs in ``value_range``; y: integer class ids.
+        x: inputs in ``value_range`` (float32 or float64; the result has their dtype).
+        y: integer class ids, or one-hot rows.
         eps: L-inf radius in input units (0.0313 ~ 8/255 of a [0, 1] range).
         value_range: the data's real ``(low, high)``; results are clipped into it.
         strategy: an optional ``tf.distribute`` strategy that splits each batch across replicas.

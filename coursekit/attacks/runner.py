@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import weakref
 
+import keras
 import numpy as np
 import tensorflow as tf
 
 from coursekit.architectures import logits_model
 from coursekit.attacks.core import fgsm_core, mim_core, pgd_core, start_noise
 from coursekit.attacks.utils import check_attack_inputs
+from coursekit.labels import class_ids
 from coursekit.progress import progress
 from coursekit.student_models import as_functional, output_kind
 
 _COMPILED = weakref.WeakKeyDictionary()
 
 
-def _attack_fns(model, input_shape):
+def _attack_fns(model, input_shape, sample=None):
     """Per-batch attack functions for ``model``, taking ``(x, y, noise, eps, lo, hi, *params)``.
 
     Any Keras classifier works: a student's ``Sequential`` without an input or a subclassed model
@@ -23,7 +25,7 @@ def _attack_fns(model, input_shape):
     """
     if model not in _COMPILED:
         graph = as_functional(model, input_shape)
-        net = logits_model(graph, getattr(model, "output_kind", None) or output_kind(graph, warn=False))
+        net = logits_model(graph, getattr(model, "output_kind", None) or output_kind(graph, sample, warn=False))
         n_classes = int(graph.output.shape[-1])
 
         def logits_fn(x):
@@ -64,7 +66,11 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     Under a ``tf.distribute`` ``strategy`` each batch is split across its replicas; the random
     start is drawn for the whole input first, so results do not depend on the split.
     """
-    fns = _attack_fns(model, np.shape(x)[1:])
+    if not isinstance(model, keras.Model) and isinstance(getattr(model, "model", None), keras.Model):
+        model = model.model  # a DefaultModel/YourModel given: attack its network
+    fns = _attack_fns(model, np.shape(x)[1:], np.asarray(x[:32], np.float32))
+    if np.ndim(y) == 2:  # one-hot rows (a categorical_crossentropy student's labels)
+        y = class_ids(y, "y")
     check_attack_inputs(x, y, eps, value_range, fns["num_classes"], params.get("steps"), params.get("step_size"))
     if int(batch_size) < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -82,4 +88,9 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     fn = _compiled(fns, name, strategy)
     batches = progress(ds, total=-(-len(x) // int(batch_size)), desc=name.upper(), unit="batch", leave=False)
     out = [fn(xb, yb, nb, *scalars).numpy() for xb, yb, nb in batches]
-    return np.concatenate(out).astype(x.dtype, copy=False) if out else x.copy()
+    if not out:
+        return x.copy()
+    x_adv = np.concatenate(out).astype(x.dtype, copy=False)
+    if x.dtype != np.float32:  # project again in the data's own precision (float64 data: within eps to float64 rounding)
+        x_adv = np.clip(x + np.clip(x_adv - x, -eps, eps), *value_range)
+    return x_adv

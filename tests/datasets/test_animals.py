@@ -63,9 +63,20 @@ def test_process_data_label_scales_to_value_range_and_encodes_sorted_names(messy
     raw = dm.data.copy()
     dm.process_data_label()
     assert dm.classes.tolist() == ["ant", "zebra"]
-    assert dm.data.dtype == np.float32
-    np.testing.assert_allclose(dm.data, raw / 255.0 * 2.0 - 1.0, atol=1e-6)  # 0 -> -1, 255 -> 1
+    assert dm.data.dtype == np.float64  # the template's dtype: tutorial code adds float64 noise to it
+    np.testing.assert_allclose(dm.data, raw / 255.0 * 2.0 - 1.0, atol=1e-12)  # 0 -> -1, 255 -> 1
     assert set(dm.labels.tolist()) == {0, 1} and (dm.labels == 0).sum() == 4
+
+
+def test_the_data_dtype_can_be_float32_and_must_be_a_float(messy_folder):
+    dm = AnimalsDatasetManager([SimplePreprocessor(16, 16)], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dm.load({"a": messy_folder / "dogs", "b": messy_folder / "cats"})
+    dm.process_data_label()
+    assert dm.data.dtype == np.float32 and dm.data.min() >= -1 and dm.data.max() <= 1
+    with pytest.raises(ValueError, match="floating type"):
+        AnimalsDatasetManager(dtype=np.uint8)
 
 
 def _manager_with(n_per_class, num_classes=10):
