@@ -40,6 +40,7 @@ from coursekit.optimizers import check_optimizer_name, get_optimizer  # noqa: F4
 from coursekit.plots import plot_adversarial, plot_comparison  # noqa: F401
 from coursekit import plots
 from coursekit.preprocessing import SimplePreprocessor  # noqa: F401
+from coursekit.runtime import check_jit_compile
 from coursekit.saving import load_h5, save_h5
 from coursekit.student_models import as_functional, output_kind  # noqa: F401
 from coursekit.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
@@ -53,14 +54,16 @@ class DefaultModel:
     ``patience`` (early stopping on ``monitor``; ``None`` = off, the template's
     behaviour), ``mixup_alpha`` and ``sam_rho`` (0 = off), ``adversarial`` (an
     ``AdversarialTraining`` for PGD adversarial training), ``seed`` and ``strategy`` (a
-    ``tf.distribute`` strategy to train under, e.g. ``coursekit.distribute.get_strategy('mirrored')``).
+    ``tf.distribute`` strategy to train under, e.g. ``coursekit.distribute.get_strategy('mirrored')``),
+    ``backup_dir`` (resume after a disconnect) and ``jit_compile`` (XLA: ``'auto'``, Keras' default, turns it
+    on when a GPU is present; ``True``/``False``; ``None`` takes ``coursekit.runtime``'s run-wide setting).
     """
 
     def __init__(self, name='network1', width=32, height=32, depth=3, num_blocks=2, feature_maps=32,
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=None, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234, strategy=None, backup_dir=None):
+                 adversarial=None, seed=1234, strategy=None, backup_dir=None, jit_compile=None):
         for key, value in (("width", width), ("height", height), ("depth", depth), ("num_blocks", num_blocks),
                            ("batch_size", batch_size), ("num_epochs", num_epochs)):
             if int(value) != value or value < 1:
@@ -105,6 +108,7 @@ class DefaultModel:
         self.seed = seed
         self.strategy = strategy
         self.backup_dir = backup_dir
+        self.jit_compile = None if jit_compile is None else check_jit_compile(jit_compile)
         self.value_range = AnimalsDatasetManager.value_range
         self.output_kind = None  # 'probabilities' or 'logits' when a custom network's last layer cannot tell
         self.model = keras.Sequential(name=name)  # as the template: build_cnn() may fill it with add()
@@ -207,7 +211,7 @@ class DefaultModel:
             learning_rate=self.learning_rate, augment=self.is_augmentation, value_range=self.value_range,
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
             monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks,
-            backup_dir=self.backup_dir,
+            backup_dir=self.backup_dir, jit_compile=self.jit_compile,
             output_kind=self._output_kind(net, data_manager.X_train[:32]))
         return self.history
 
@@ -319,12 +323,12 @@ class YourModel(DefaultModel):
                  num_classes=4, drop_rate=0.2, batch_norm=None, is_augmentation=False, activation_func='relu',
                  use_skip=True, optimizer='adam', batch_size=10, num_epochs=20, learning_rate=0.0001,
                  verbose=True, *, patience=3, monitor='val_accuracy', mixup_alpha=0.0, sam_rho=0.0,
-                 adversarial=None, seed=1234, strategy=None, backup_dir=None):
+                 adversarial=None, seed=1234, strategy=None, backup_dir=None, jit_compile=None):
         super().__init__(name, width, height, depth, num_blocks, feature_maps, num_classes, drop_rate, batch_norm,
                          is_augmentation, activation_func, use_skip, optimizer, batch_size, num_epochs,
                          learning_rate, verbose, patience=patience, monitor=monitor, mixup_alpha=mixup_alpha,
                          sam_rho=sam_rho, adversarial=adversarial, seed=seed, strategy=strategy,
-                         backup_dir=backup_dir)
+                         backup_dir=backup_dir, jit_compile=jit_compile)
 
     def build_cnn(self):
         """Build the residual network described by this model's parameters into ``self.model``."""

@@ -61,6 +61,11 @@ def add_device_arguments(p):
                         "machines configured by TF_CONFIG")
     p.add_argument("--mixed-precision", choices=["auto", "on", "off"], default="auto",
                    help="mixed precision: auto = on when a GPU is present (bfloat16 where supported)")
+    p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
+                   help="XLA compilation of the training step: auto = Keras' default (on when a GPU is present)")
+    p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
+                   help="log every training's curves for TensorBoard into DIR/<model name> "
+                        "(in Colab: %%load_ext tensorboard, then %%tensorboard --logdir DIR)")
 
 
 def add_backup_argument(p):
@@ -95,7 +100,11 @@ def setup_devices(args):
     """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device)."""
     from coursekit.distribute import get_strategy, mixed_precision_policy
 
+    from coursekit import runtime
+
     policy = mixed_precision_policy({"auto": "auto", "on": True, "off": False}[args.mixed_precision])
+    runtime.reset()  # a task's settings do not outlive it (tests run several tasks in one process)
+    runtime.configure(jit_compile=getattr(args, "jit", None), tensorboard_dir=getattr(args, "tensorboard", None))
     strategy = get_strategy(args.strategy)
     replicas = strategy.num_replicas_in_sync if strategy is not None else 1
     print(f"dtype policy: {policy}; strategy: {args.strategy} ({replicas} replica{'s' if replicas > 1 else ''})")

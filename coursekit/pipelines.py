@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from coursekit.checks import require_finite
 from coursekit.labels import one_hot_or_ids
+from coursekit.mixup import MIXUP_KEY, MIXUP_LAM, mixup_draws
 
 
 def _arrays(x, y, num_classes, name="x"):
@@ -27,13 +28,17 @@ def classification_dataset(x, y, num_classes, batch_size, name="x"):
     return tf.data.Dataset.from_tensor_slices((x, onehot)).batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
 
 
-def training_dataset(x, y, num_classes, batch_size, seed=0, name="x", first_epoch=0):
+def training_dataset(x, y, num_classes, batch_size, seed=0, name="x", first_epoch=0, mixup_alpha=0.0):
     """An endless stream of shuffled training batches and the number of batches per epoch.
 
     Epoch ``e`` is ordered by a stateless shuffle seeded with ``(seed, e)``, so the order
     depends on nothing else: not on how many iterators Keras or a ``tf.distribute``
     strategy creates. Use it with ``fit(..., steps_per_epoch=steps)``. ``first_epoch`` starts the
     stream at that epoch's order (a resumed run).
+
+    With ``mixup_alpha > 0`` each batch is ``(x, y, draws)``: ``draws`` holds the batch's mixup draws
+    (``mixup.mixup_draws`` seeded with ``(seed + 1, global step)``, what ``ClassifierTrainer`` draws
+    itself without them), made here because their sampler cannot run inside an XLA-compiled step.
     """
     x, onehot = _arrays(x, y, num_classes, name)
     n = len(x)
@@ -42,14 +47,25 @@ def training_dataset(x, y, num_classes, batch_size, seed=0, name="x", first_epoc
     xs, ys = tf.constant(x), tf.constant(onehot)
     seed = int(seed) % (2 ** 31)
 
+    steps = math.ceil(n / int(batch_size))
+
     def epoch(e):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
                                                          seed=tf.stack([tf.constant(seed, tf.int64), e]))
-        return tf.data.Dataset.from_tensor_slices(order).batch(int(batch_size))
+        batches = tf.data.Dataset.from_tensor_slices(order).batch(int(batch_size))
+        return batches.enumerate(start=e * steps)  # (global step, indices)
+
+    def gather(step, idx):
+        batch = (tf.gather(xs, idx), tf.gather(ys, idx))
+        if mixup_alpha > 0:
+            lam, key = mixup_draws(tf.shape(idx)[0], float(mixup_alpha),
+                                   tf.stack([tf.constant(seed + 1, tf.int32), tf.cast(step, tf.int32)]))
+            batch += ({MIXUP_LAM: lam, MIXUP_KEY: key},)
+        return batch
 
     ds = tf.data.Dataset.counter(start=int(first_epoch)).flat_map(epoch)
-    ds = ds.map(lambda idx: (tf.gather(xs, idx), tf.gather(ys, idx)), num_parallel_calls=tf.data.AUTOTUNE)
-    return ds.prefetch(tf.data.AUTOTUNE), math.ceil(n / int(batch_size))
+    ds = ds.map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE), steps
 
 
 def labelled_dataset(x, y, batch_size, shuffle_seed=None, name="x"):

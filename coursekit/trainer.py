@@ -13,7 +13,7 @@ from keras.src.losses.loss import unscale_loss_for_distribution  # the helper Ke
 
 from coursekit.architectures import logits_model
 from coursekit.attacks.core import pgd_core, start_noise
-from coursekit.mixup import sample_mixup
+from coursekit.mixup import MIXUP_KEY, MIXUP_LAM, mix_batch, sample_mixup
 from coursekit.sam import sam_update
 
 
@@ -68,11 +68,15 @@ class ClassifierTrainer(keras.Model):
         self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a tf.distribute strategy Keras 3.15 builds from the first batch averaged across replicas
-        # with a cross-worker collective, which fails ("Attempt to convert a value (PerReplica...") under
-        # MultiWorkerMirroredStrategy; building from example rows needs no collective and no batch.
-        if self._distribute_strategy is not None and self.example_batch is not None and data_batch is None:
-            with self.distribute_strategy.scope():
+        # Build from example rows when given: under a tf.distribute strategy Keras 3.15 builds from the first
+        # batch averaged across replicas with a cross-worker collective, which fails ("Attempt to convert a
+        # value (PerReplica...") under MultiWorkerMirroredStrategy; and Keras would read the mixup draws a
+        # training batch carries third as sample weights for its metrics.
+        if self.example_batch is not None and data_batch is None:
+            if self._distribute_strategy is not None:
+                with self.distribute_strategy.scope():
+                    self._symbolic_build(data_batch=self.example_batch)
+            else:
                 self._symbolic_build(data_batch=self.example_batch)
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
@@ -83,12 +87,18 @@ class ClassifierTrainer(keras.Model):
     def _step_seed(self, salt):
         return tf.stack([tf.constant(self.seed + salt, tf.int32), tf.cast(self.optimizer.iterations, tf.int32)])
 
-    def prepare_batch(self, x, y):
-        """Augment, mix and attack one training batch, in that order, as configured."""
+    def prepare_batch(self, x, y, draws=None):
+        """Augment, mix and attack one training batch, in that order, as configured.
+
+        ``draws`` are the batch's mixup draws from the input pipeline (``pipelines.training_dataset``);
+        without them they are drawn here, which XLA cannot compile."""
         if self.augmenter is not None:
             x = self.augmenter(x, training=True)
         if self.mixup_alpha > 0:
-            x, y, _, _ = sample_mixup(x, y, self.mixup_alpha, self._step_seed(1))
+            if draws is not None and MIXUP_LAM in draws:
+                x, y = mix_batch(x, y, draws[MIXUP_LAM], tf.argsort(draws[MIXUP_KEY]))
+            else:
+                x, y, _, _ = sample_mixup(x, y, self.mixup_alpha, self._step_seed(1))
         if self.adversarial is not None:
             a = self.adversarial
             x_adv = pgd_core(lambda z: self.logits_net(z, training=False), x, tf.cast(y, x.dtype), a.eps,
@@ -99,7 +109,8 @@ class ClassifierTrainer(keras.Model):
 
     def train_step(self, data):
         x, y = data[0], data[1]
-        x_clean, x_adv, y = self.prepare_batch(x, y)
+        draws = data[2] if len(data) > 2 and isinstance(data[2], dict) else None
+        x_clean, x_adv, y = self.prepare_batch(x, y, draws)
         adv = self.adversarial
         if adv is not None and adv.clean_weight > 0:
             w = adv.clean_weight

@@ -6,18 +6,20 @@ import numpy as np
 
 from coursekit.augmentation import build_augmenter
 from coursekit.divergence import StopOnDivergence
+from coursekit.labels import one_hot_or_ids
 from coursekit.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.optimizers import get_optimizer
 from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
 from coursekit.resume import TrainingBackup, check_backup, completed_epochs, data_digest, fingerprint
+from coursekit.runtime import describe, jit_compile_setting, tensorboard_callback
 from coursekit.trainer import ClassifierTrainer
 
 
 def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
                    optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
                    sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=(), loss=None, strategy=None, output_kind=None, backup_dir=None):
+                   callbacks=(), loss=None, strategy=None, output_kind=None, backup_dir=None, jit_compile=None):
     """Train ``net`` in place and return the Keras ``History``.
 
     ``patience`` enables early stopping on ``monitor`` with the best weights restored;
@@ -36,7 +38,12 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     finished epoch and ends with the weights and history of an uninterrupted run; early stopping's
     patience count carries on too. The folder is removed when the run completes, and a backup made
     with other settings, another network or other data is refused.
+
+    ``jit_compile`` is Keras' (``'auto'``: XLA on when a GPU is present; ``True``/``False``); ``None`` takes
+    the run-wide setting of ``coursekit.runtime.configure`` (``'auto'`` unless a task's ``--jit`` set it).
+    With ``verbose`` a first line names the device, the dtype policy and whether XLA is on.
     """
+    jit_compile = jit_compile_setting(jit_compile)
     if int(epochs) < 1 or int(batch_size) < 1:
         raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
     keras.utils.set_random_seed(seed)
@@ -50,7 +57,7 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
         check_backup(backup_dir, fingerprint(net, x_train, y_train, settings))
         first_epoch = completed_epochs(backup_dir)
     train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, first_epoch=first_epoch,
-                                       name="training data x_train")
+                                       name="training data x_train", mixup_alpha=mixup_alpha)
     valid_ds = None
     if x_valid is not None:
         valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256),
@@ -69,6 +76,9 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     if backup_dir is not None:
         backup = TrainingBackup(str(backup_dir), stopper)  # after the stopper: it restores the stopper's state
         callbacks.append(backup)
+    board = tensorboard_callback(net.name)
+    if board is not None:
+        callbacks.append(board)
 
     one_logit = net.outputs[0].shape[-1] == 1
     if one_logit and num_classes != 2:
@@ -81,9 +91,10 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
                                     output_kind=output_kind)
         trainer.compile(optimizer=get_optimizer(optimizer, learning_rate), loss=loss or default_loss,
                         metrics=[OneHotBinaryAccuracy() if one_logit else
-                                 keras.metrics.CategoricalAccuracy(name="accuracy")])
+                                 keras.metrics.CategoricalAccuracy(name="accuracy")],
+                        jit_compile=jit_compile)
         first = np.asarray(x_train[:1], np.float32)
-        trainer.example_batch = (first, np.eye(num_classes, dtype=np.float32)[np.asarray(y_train[:1], np.int64)])
+        trainer.example_batch = (first, one_hot_or_ids(y_train[:1], num_classes))
         if backup is not None:  # BackupAndRestore restores into a built model
             trainer(first)
         return trainer
@@ -93,13 +104,15 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
                     verbose=keras_verbosity(verbose))
     if strategy is None:
         trainer = build_trainer(net)
-        history = trainer.fit(train_ds, **fit_args)
     else:
         with strategy.scope():
             replica = keras.models.clone_model(net)
             replica.set_weights(net.get_weights())
             trainer = build_trainer(replica)
-        history = trainer.fit(train_ds, **fit_args)
+    if verbose:
+        print(describe(trainer, jit_compile))
+    history = trainer.fit(train_ds, **fit_args)
+    if strategy is not None:
         net.set_weights(replica.get_weights())
     if backup is not None:
         backup.merge_history(history)
