@@ -143,3 +143,27 @@ def test_variables_the_loss_does_not_reach_get_a_zero_step():
     for v, b in zip(unused.trainable_variables, before):
         np.testing.assert_array_equal(v.numpy(), b)
     assert not np.allclose(used.kernel.numpy(), used_before)
+
+
+def test_an_overflowed_first_pass_is_skipped_by_the_loss_scale_not_written_into_the_weights():
+    """A loss scale too large overflows the first gradient; the step must be skipped and the scale lowered
+    (as for a plain step), and training must carry on once the scale fits: never NaN weights."""
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        model = _tiny()
+        optimizer = keras.optimizers.LossScaleOptimizer(keras.optimizers.SGD(0.1), initial_scale=2.0 ** 127)
+        optimizer.build(model.trainable_variables)
+        ce = keras.losses.CategoricalCrossentropy(from_logits=True)
+        rng = np.random.default_rng(0)
+        x = tf.constant(rng.normal(size=(8, 3)).astype(np.float32) * 100)
+        y = tf.constant(np.eye(2, dtype=np.float32)[rng.integers(0, 2, 8)])
+        start = [v.numpy().copy() for v in model.trainable_variables]
+        sam_update(model, lambda yt, yp: ce(yt, yp), x, y, 0.05, optimizer)
+        assert all(np.array_equal(a, v.numpy()) for a, v in zip(start, model.trainable_variables))  # skipped
+        assert float(optimizer.dynamic_scale) == 2.0 ** 126
+        for _ in range(120):
+            sam_update(model, lambda yt, yp: ce(yt, yp), x, y, 0.05, optimizer)
+        assert all(np.isfinite(v.numpy()).all() for v in model.trainable_variables)
+        assert any(not np.array_equal(a, v.numpy()) for a, v in zip(start, model.trainable_variables))
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

@@ -8,18 +8,30 @@ from coursekit.checks import require_finite
 
 
 def loss_gradient(logits_fn, x, y_prob):
-    """Gradient w.r.t. ``x`` of the summed cross-entropy computed from logits.
+    """The direction of the gradient w.r.t. ``x`` of the cross-entropy computed from logits, per example.
 
-    Working from logits keeps gradients alive where a saturated softmax would round
-    them to zero. Summing (not averaging) makes each example's gradient independent
-    of the batch size.
+    Each example's gradient is that of its own cross-entropy, multiplied by a positive factor of its own:
+    the loss's gradient at the logits, ``softmax(logits) - y`` (in float32), is scaled to a largest entry of
+    1 before it is sent back through the network. Signs (FGSM, PGD) and per-example normalised gradients
+    (MIM) are unchanged by such a factor, while the backward pass no longer underflows: on a confident
+    example that gradient is ~1e-13, which is 0 in float16 (a ``mixed_float16`` network's backward pass)
+    and, past a logit margin of ~17, in float32 too. Working from logits, not a saturated softmax, keeps
+    the other classes' share alive.
     """
     with tf.GradientTape() as tape:
         tape.watch(x)
         logits = tf.cast(logits_fn(x), tf.float32)
-        loss = tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=y_prob, logits=logits))
+    y_prob = tf.cast(y_prob, tf.float32)
+    dlogits = tf.nn.softmax(logits) - y_prob
+    # the true class's entry 1 - p_y rounds to 0 near p_y = 1; it equals the other classes' total share
+    # (for one-hot labels), which stays representable
+    other = tf.reduce_sum(tf.nn.softmax(logits) * (1.0 - y_prob), axis=-1, keepdims=True)
+    dlogits = tf.where(tf.equal(y_prob, 1.0), -other, dlogits)
+    peak = tf.reduce_max(tf.abs(dlogits), axis=-1, keepdims=True)
+    dlogits = dlogits / tf.where(peak > 0, peak, 1.0)
+    grad = tape.gradient(logits, x, output_gradients=tf.stop_gradient(dlogits))
     # a Flatten right after the input loses the static shape of the gradient, which tf.while_loop rejects
-    return tf.ensure_shape(tape.gradient(loss, x), x.shape)
+    return tf.ensure_shape(grad, x.shape)
 
 
 def clip_eta(x_adv, x, eps, lo, hi):

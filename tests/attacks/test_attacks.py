@@ -199,3 +199,53 @@ def test_nan_attack_inputs_are_refused_by_count(name, attack, trained, blobs_man
     x[0, 0, 0, 0] = x[2, 3, 3, 1] = np.nan
     with pytest.raises(ValueError, match="attack inputs x holds 2 NaN and 0 infinite"):
         attack(trained.model, x, blobs_manager.y_test)
+
+
+def _confident_digits_models():
+    """A small CNN trained on scikit-learn's digits in float32, its logits scaled by 30 (confident: the loss
+    gradient at the logits is ~1e-13), and the same weights in a mixed_float16 network."""
+    import keras
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = (digits.images[..., None] / 16.0 * 2 - 1).astype(np.float32)
+    y = digits.target
+
+    def build():
+        return keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
+                                 keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+
+    keras.utils.set_random_seed(0)
+    full = build()
+    full.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    full.fit(X[:1500], y[:1500], epochs=20, batch_size=64, verbose=0)
+    weights = full.get_weights()
+    weights[-2] *= 30
+    weights[-1] *= 30
+    full.set_weights(weights)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    try:
+        half = build()
+        half.set_weights(weights)
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    return full, half, X[1500:], y[1500:]
+
+
+def test_attacks_on_a_float16_network_are_as_strong_as_on_the_same_weights_in_float32():
+    """The backward pass of a mixed_float16 network flushed a confident example's input gradient to 0, so
+    those examples were never attacked (FGSM: 91.6% robust accuracy against 84.2% in float32)."""
+    full, half, X, y = _confident_digits_models()
+    assert half.layers[0].compute_dtype == "float16"
+    clean = np.mean(np.argmax(full.predict(X, verbose=0), 1) == y)
+    for name, attack, kw in (("fgsm", fgsm, {}), ("pgd", pgd, dict(steps=10, step_size=0.025)),
+                             ("mim", mim, dict(steps=10, step_size=0.025))):
+        adv_full = attack(full, X, y, eps=0.1, **kw)
+        adv_half = attack(half, X, y, eps=0.1, **kw)
+        robust_full = np.mean(np.argmax(full.predict(adv_full, verbose=0), 1) == y)
+        robust_half = np.mean(np.argmax(half.predict(adv_half, verbose=0), 1) == y)
+        assert robust_full < clean - 0.05, name  # the attack works at all
+        assert abs(robust_half - robust_full) <= 0.01, (name, robust_full, robust_half)
+        moved_full = np.mean(np.abs(adv_full - X) > 0.05)
+        moved_half = np.mean(np.abs(adv_half - X) > 0.05)
+        assert moved_half >= moved_full - 0.005, (name, moved_full, moved_half)
