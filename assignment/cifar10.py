@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import add_backup_argument, backup_path, out_dir, report, write_metrics
+from assignment.common import (add_backup_argument, add_device_arguments, backup_path, out_dir, report, setup_devices,
+                               write_metrics)
 
 HELP = "RecVis A2 Part 3: CIFAR-10 linear classifier and ConvNet (SGD lr 0.01, batch 64), filters, parameters"
 
@@ -28,6 +29,7 @@ def add_arguments(p):
     p.add_argument("--seed", type=int, default=1234, help="seeds initialisation and shuffling")
     p.add_argument("--out", type=Path, default=Path("outputs/cifar10"), help="where plots and metrics.json go")
     add_backup_argument(p)
+    add_device_arguments(p)
 
 
 def train(net, data, epochs, args):
@@ -38,7 +40,8 @@ def train(net, data, epochs, args):
     (x_train, y_train), (x_test, y_test) = data
     history = fit_classifier(net, x_train, y_train, x_test, y_test, num_classes=10, batch_size=args.batch_size,
                              epochs=epochs, optimizer="sgd", learning_rate=args.lr, value_range=(-1.0, 1.0),
-                             seed=args.seed, backup_dir=backup_path(args, net.name))
+                             seed=args.seed, backup_dir=backup_path(args, net.name),
+                             strategy=getattr(args, "strategy_object", None))
     return accuracy(net, x_test, y_test), history
 
 
@@ -52,6 +55,7 @@ def run(args):
     from coursekit.small_nets import cifar_convnet, cifar_linear, parameter_table
 
     out = out_dir(args.out)
+    args.strategy_object = setup_devices(args)
     try:
         (x_train, y_train), (x_test, y_test), classes, source = load_cifar10(
             args.data, allow_download=not args.no_download, limit_per_class=args.limit_per_class)

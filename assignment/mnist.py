@@ -31,6 +31,8 @@ def add_arguments(p):
     p.add_argument("--log-interval", type=int, default=100, help="record the training loss every N batches")
     p.add_argument("--seed-cnn", action="store_true",
                    help="the seed's CNN: no activation between fc1 and fc2 (one linear map)")
+    p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
+                   help="XLA compilation of each training step: auto = on when a GPU is present, as Keras does")
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=1234, help="seeds the shuffling and the initialisation")
     p.add_argument("--out", type=Path, default=Path("outputs/mnist"), help="where plots and metrics.json go")
@@ -39,6 +41,7 @@ def add_arguments(p):
 def train_network(name, build, data, args, normalize, out=None):
     """Build, train and test one network; with ``out``, also draw the inspection figures."""
     import keras
+    import tensorflow as tf
 
     from coursekit.epochs import train_epochs
     from coursekit.inspection import first_misclassified, predict_classes
@@ -48,7 +51,9 @@ def train_network(name, build, data, args, normalize, out=None):
     model = build()
     train_ds, test_ds, x_test, y_test, value_range = data(normalize)
     optimizer = keras.optimizers.SGD(learning_rate=args.lr, momentum=args.momentum)
-    rec = train_epochs(model, optimizer, train_ds, test_ds, args.epochs, args.log_interval, desc=f"{name} epochs")
+    jit = {"on": True, "off": False}.get(getattr(args, "jit", "auto"), bool(tf.config.list_physical_devices("GPU")))
+    rec = train_epochs(model, optimizer, train_ds, test_ds, args.epochs, args.log_interval, desc=f"{name} epochs",
+                       jit_compile=jit)
     accuracy = rec["test_correct"][-1] / len(y_test)
     if out is not None:
         n_train = rec["train_counter"][-1] // args.epochs if rec["train_counter"] else 0

@@ -32,9 +32,22 @@ def _per_example_loss(labels, scores):
                                                           logits=tf.cast(scores, tf.float32))
 
 
-def _make_train_epoch(model, optimizer):
+def _make_train_epoch(model, optimizer, jit_compile=False):
     net = logits_model(model)
     optimizer.build(net.trainable_variables)
+
+    def step(x, y):
+        with tf.GradientTape() as tape:
+            scores = net(x, training=True)
+            loss = tf.reduce_mean(_per_example_loss(y, scores))
+            scaled = optimizer.scale_loss(loss)  # the identity unless a LossScaleOptimizer (mixed_float16)
+        grads = tape.gradient(scaled, net.trainable_variables)
+        optimizer.apply(grads, net.trainable_variables)
+        pred = tf.argmax(scores, axis=1, output_type=tf.int64)
+        return loss, tf.reduce_sum(tf.cast(pred == tf.cast(y, tf.int64), tf.int64))
+
+    if jit_compile:  # XLA compiles the step; the loop over the dataset stays a plain graph (XLA has no datasets)
+        step = tf.function(step, jit_compile=True)
 
     @tf.function
     def run(dataset):
@@ -44,13 +57,8 @@ def _make_train_epoch(model, optimizer):
         correct = tf.constant(0, tf.int64)
         i = 0
         for x, y in dataset:
-            with tf.GradientTape() as tape:
-                scores = net(x, training=True)
-                loss = tf.reduce_mean(_per_example_loss(y, scores))
-            grads = tape.gradient(loss, net.trainable_variables)
-            optimizer.apply(grads, net.trainable_variables)
-            pred = tf.argmax(scores, axis=1, output_type=tf.int64)
-            correct += tf.reduce_sum(tf.cast(pred == tf.cast(y, tf.int64), tf.int64))
+            loss, right = step(x, y)
+            correct += right
             losses = losses.write(i, loss)
             sizes = sizes.write(i, tf.shape(x)[0])
             i += 1
@@ -78,17 +86,20 @@ def _make_test_epoch(model):
     return run
 
 
-def train_one_epoch(dataset, model, optimizer, log_interval, epoch):
+def train_one_epoch(dataset, model, optimizer, log_interval, epoch, *, jit_compile=False):
     """One pass of SGD-style training over ``dataset`` (batches of images and integer labels).
 
     Returns ``(losses, counter, num_correct)`` as the seed's function does: the batch loss
     every ``log_interval`` batches, the number of training examples seen when each was
     recorded (counting ``epoch`` earlier epochs of the same size), and how many training
     examples the model got right during the pass (before each batch's update).
+    ``jit_compile=True`` compiles each training step with XLA (what Keras' ``fit`` does on a GPU).
+    Under ``mixed_float16`` pass a ``keras.optimizers.LossScaleOptimizer``: its loss scale is applied.
     """
     if int(log_interval) < 1:
         raise ValueError(f"log_interval must be >= 1, got {log_interval}")
-    run = _cached(model, ("train", id(optimizer)), lambda: _make_train_epoch(model, optimizer))
+    run = _cached(model, ("train", id(optimizer), bool(jit_compile)),
+                  lambda: _make_train_epoch(model, optimizer, bool(jit_compile)))
     batch_losses, sizes, correct = run(dataset)
     seen = np.cumsum(sizes.numpy())
     if len(seen) == 0:
@@ -111,13 +122,14 @@ def test_one_epoch(dataset, model):
 test_one_epoch.__test__ = False  # a library function, not a pytest test
 
 
-def train_epochs(model, optimizer, train_ds, test_ds, epochs, log_interval=100, desc="Epochs"):
+def train_epochs(model, optimizer, train_ds, test_ds, epochs, log_interval=100, desc="Epochs", jit_compile=False):
     """The seed's training cell: ``epochs`` rounds of ``train_one_epoch`` then ``test_one_epoch``,
     with a progress bar over epochs. Returns the recorded curves and counts as a dict."""
     record = {"train_losses": [], "train_counter": [], "test_losses": [], "test_correct": [], "train_correct": []}
     bar = progress(range(int(epochs)), desc=desc, leave=True)
     for epoch in bar:
-        losses, counter, train_correct = train_one_epoch(train_ds, model, optimizer, log_interval, epoch)
+        losses, counter, train_correct = train_one_epoch(train_ds, model, optimizer, log_interval, epoch,
+                                                         jit_compile=jit_compile)
         test_loss, test_correct = test_one_epoch(test_ds, model)
         record["train_losses"] += losses
         record["train_counter"] += counter

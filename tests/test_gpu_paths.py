@@ -128,3 +128,72 @@ def test_sam_under_float16_loss_scaling_takes_real_steps(policy, tiny_manager):
     assert type(net.history.trainer.optimizer).__name__ == "LossScaleOptimizer"
     moved = [np.abs(a - b.numpy()).max() for a, b in zip(before, net.model.trainable_variables)]
     assert min(moved) > 0  # every variable, not only some
+
+
+def _changed(before, model):
+    return max(np.abs(a - b.numpy()).max() for a, b in zip(before, model.trainable_variables)) > 0
+
+
+@pytest.mark.parametrize("config", ["float32+xla", "float16", "float16+xla"])
+def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
+    import tensorflow as tf
+
+    from coursekit.epochs import test_one_epoch, train_one_epoch
+    from coursekit.small_nets import mnist_cnn
+
+    dtype, jit = CONFIGS[config]
+    policy(dtype)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (48, 28, 28, 1)).astype(np.float32)
+    y = rng.integers(0, 10, 48)
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).batch(16)
+    model = mnist_cnn()
+    optimizer = keras.optimizers.SGD(0.05)
+    if dtype == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    before = [v.numpy().copy() for v in model.trainable_variables]
+    losses, counter, correct = train_one_epoch(ds, model, optimizer, 1, 0, jit_compile=jit)
+    assert len(losses) == 3 and np.all(np.isfinite(losses)) and counter == [16, 32, 48] and 0 <= correct <= 48
+    assert _changed(before, model)
+    loss, correct = test_one_epoch(ds, model)
+    assert np.isfinite(loss) and 0 <= correct <= 48
+
+
+@pytest.mark.parametrize("config", ["float32+xla", "float16", "float16+xla"])
+@pytest.mark.parametrize("network", ["cifar_convnet", "imagenette_cnn", "magic_mlp"])
+def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy):
+    from coursekit.small_nets import cifar_convnet, imagenette_cnn
+    from coursekit.tabular import binary_mlp
+    from coursekit.training import fit_classifier
+
+    dtype, jit = CONFIGS[config]
+    policy(dtype)
+    rng = np.random.default_rng(1)
+    if network == "magic_mlp":  # MAGIC: 10 features, one logit
+        net, x, classes = binary_mlp(10, hidden=(16, 8)), rng.normal(size=(48, 10)).astype(np.float32), 2
+    elif network == "cifar_convnet":
+        net, x, classes = cifar_convnet(), rng.uniform(-1, 1, (48, 32, 32, 3)).astype(np.float32), 10
+    else:  # GroupNorm, no BatchNorm
+        net, x, classes = (imagenette_cnn(size=16, widths=(8, 16), groups=4),
+                           rng.uniform(-1, 1, (48, 16, 16, 3)).astype(np.float32), 10)
+    y = rng.integers(0, classes, 48)
+    before = [v.numpy().copy() for v in net.trainable_variables]
+    history = fit_classifier(net, x[:36], y[:36], x[36:], y[36:], num_classes=classes, batch_size=12, epochs=1,
+                             optimizer="sgd", learning_rate=0.05, verbose=False, jit_compile=jit)
+    assert np.isfinite(history.history["loss"][0]) and np.isfinite(history.history["val_loss"][0])
+    assert bool(history.trainer.jit_compile) == jit
+    assert _changed(before, net)
+
+
+def test_the_line_naming_device_policy_and_xla_is_printed(policy, tiny_manager, capsys):
+    policy("mixed_bfloat16")
+    net = _net(YourModel, True, verbose=True)
+    net.build_cnn()
+    net.fit(tiny_manager)
+    assert "CPU: mixed_bfloat16, XLA on" in capsys.readouterr().out
+    net = _net(YourModel, True, verbose=True, is_augmentation=True)
+    net.build_cnn()
+    net.fit(tiny_manager)
+    assert "XLA off (a layer, e.g. random augmentation, does not support it)" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="jit_compile must be 'auto'"):
+        _net(YourModel, "yes")
