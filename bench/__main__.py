@@ -134,6 +134,10 @@ def main(argv=None):
                            x, y, batch, epochs)[0],
         stock_reference_rate("yourmodel", n_train, epochs, batch))))
 
+    print("XLA on / off ...", flush=True)  # what jit_compile='auto' picks on a GPU, measured on this machine
+    from bench.xla import xla_rows
+    results.update(xla_rows(x, y, batch, epochs, repeats))
+
     print("attack throughput ...", flush=True)
     net = default_cnn(num_classes=10)
     from coursekit.training import fit_classifier
@@ -211,6 +215,9 @@ def main(argv=None):
     print(f"double-moon sweeps ({moon['trials']} trials x 10 settings x {moon['epochs']} epochs): project "
           f"{moon['project_seconds']} s, seed-style loop {moon['seed_style_seconds']} s "
           f"(measured {moon['seed_style_measured_seconds']} s on a part, scaled by steps), {moon['speedup']}x")
+    for key, what in (("xla_default", "default CNN"), ("xla_yourmodel", "YourModel (3 blocks, BN)")):
+        row = results[key]
+        print(f"XLA on / off, {what} training: {row['ratio']} ({row['project']} vs {row['reference']} img/s)")
     print(f"adversarial-training (PGD-10) epoch / clean epoch: {results['adv_epoch_over_clean']}")
     print(f"SAM (rho=0.05) epoch / plain epoch: {results['sam_epoch_over_clean']}")
     print(f"float32 matmul limit: {results['matmul_gflops']} GFLOP/s (the faster of {peak_here:.1f} here and "
