@@ -13,27 +13,25 @@ import nbformat
 NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
 
 SETUP_CELL = '''\
-# Setup. Inside the project (any folder of a clone) this only makes it importable. Elsewhere, e.g. on
-# Colab, it clones the project from PROJECT_GIT_URL and installs requirements.txt first (a few minutes,
-# once per runtime; set COURSEKIT_SKIP_INSTALL=1 to skip the install).
-import os, subprocess, sys
+# Setup. Inside a clone of the project this only makes it importable. Elsewhere, e.g. on Colab, it installs
+# the library with pip from PROJECT_GIT_URL ("pip install git+URL": a few minutes, once per runtime) unless it
+# is installed already; set COURSEKIT_SKIP_INSTALL=1 to skip the install.
+import importlib.util, os, subprocess, sys
 from pathlib import Path
 PROJECT_GIT_URL = os.environ.get("COURSEKIT_GIT_URL", "")  # e.g. "https://github.com/<you>/<this project>.git"
 ROOT = next((p for p in [Path.cwd(), *Path.cwd().parents] if (p / "coursekit").is_dir()), None)
-if ROOT is None:
+if ROOT is not None:
+    sys.path.insert(0, str(ROOT))
+    os.chdir(ROOT)
+elif importlib.util.find_spec("coursekit") is None:
     if not PROJECT_GIT_URL:
-        raise RuntimeError("this notebook runs on the project's code: open it inside a clone of the project, "
-                           "or set PROJECT_GIT_URL in this cell to the project's git URL and run it again")
-    ROOT = Path("coursekit_project").resolve()
-    if not (ROOT / "coursekit").is_dir():
-        subprocess.run(["git", "clone", "--depth", "1", PROJECT_GIT_URL, str(ROOT)], check=True)
-        if not os.environ.get("COURSEKIT_SKIP_INSTALL"):
-            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-r", str(ROOT / "requirements.txt")],
-                           check=True)
-sys.path.insert(0, str(ROOT))
-os.chdir(ROOT)
+        raise RuntimeError("this notebook runs on the project's library: open it inside a clone of the project, "
+                           "pip install it, or set PROJECT_GIT_URL in this cell to the project's git URL")
+    if not os.environ.get("COURSEKIT_SKIP_INSTALL"):
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"git+{PROJECT_GIT_URL}"], check=True)
+        importlib.invalidate_caches()
 import coursekit  # before TensorFlow loads: the library's TensorFlow settings (quiet start-up, fast CPU kernels)
-print("project:", ROOT)'''
+print("project:", ROOT or Path(coursekit.__file__).parent)'''
 
 
 def first_code_cell(nb):

@@ -68,15 +68,12 @@ class ClassifierTrainer(keras.Model):
         self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Build from example rows when given: under a tf.distribute strategy Keras 3.15 builds from the first
-        # batch averaged across replicas with a cross-worker collective, which fails ("Attempt to convert a
-        # value (PerReplica...") under MultiWorkerMirroredStrategy; and Keras would read the mixup draws a
-        # training batch carries third as sample weights for its metrics.
-        if self.example_batch is not None and data_batch is None:
-            if self._distribute_strategy is not None:
-                with self.distribute_strategy.scope():
-                    self._symbolic_build(data_batch=self.example_batch)
-            else:
+        # Under a tf.distribute strategy Keras 3.15 builds from the first batch averaged across replicas
+        # with a cross-worker collective, which fails ("Attempt to convert a value (PerReplica...") under
+        # MultiWorkerMirroredStrategy; building from example rows needs no collective and no batch (and does
+        # not read a batch's mixup draws as sample weights). Without a strategy Keras builds when it traces.
+        if self._distribute_strategy is not None and self.example_batch is not None and data_batch is None:
+            with self.distribute_strategy.scope():
                 self._symbolic_build(data_batch=self.example_batch)
             return
         super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +53,7 @@ def test_animals_task_runs_end_to_end_on_a_folder(tmp_path):
     assert "\r" not in done.stdout and "\x1b" not in done.stdout
 
 
+@pytest.mark.slow
 def test_animals_task_runs_every_comparison_tuning_and_the_adversarial_part(tmp_path):
     data = _colour_folders(tmp_path / "Animals", n=30)
     done = _run(["animals", "--data", str(data), "--epochs", "1", "--adv-epochs", "1", "--out", "out",
@@ -81,6 +83,7 @@ def test_numerics_task_prints_every_value_with_its_formula(tmp_path):
     assert bad.returncode != 0 and "1-based" in bad.stderr
 
 
+@pytest.mark.slow
 def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     from tests.datasets.test_fashion_mnist import write_fake_fashion
 
@@ -98,6 +101,7 @@ def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert missing.returncode != 0 and "train-images-idx3-ubyte.gz" in missing.stderr
 
 
+@pytest.mark.slow
 def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     from tests.datasets.test_mnist import write_fake_mnist
 
@@ -133,6 +137,7 @@ def test_double_moon_task_runs_end_to_end(tmp_path):
         assert (tmp_path / "out" / f"{name}.png").is_file(), name
 
 
+@pytest.mark.slow
 def test_conv_blocks_task_prints_nhwc_shapes(tmp_path):
     image = tmp_path / "img.png"
     Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 80, 3), dtype=np.uint8)).save(image)
@@ -146,6 +151,7 @@ def test_conv_blocks_task_prints_nhwc_shapes(tmp_path):
     assert bad.returncode != 0 and "--image" in bad.stderr
 
 
+@pytest.mark.slow
 def test_cifar10_task_runs_end_to_end_on_folders(tmp_path):
     from tests.datasets.test_cifar10 import write_cifar_folders
 
@@ -173,6 +179,7 @@ def test_init_study_task_writes_every_variant(tmp_path):
     assert (tmp_path / "out" / "layer_std.png").is_file()
 
 
+@pytest.mark.slow
 def test_magic_task_runs_end_to_end(tmp_path):
     from tests.datasets.test_magic import write_magic
 
@@ -188,6 +195,7 @@ def test_magic_task_runs_end_to_end(tmp_path):
     assert missing.returncode != 0 and "magic04.data" in missing.stderr
 
 
+@pytest.mark.slow
 def test_imagenette_task_runs_end_to_end_on_a_tiny_tree(tmp_path):
     from tests.datasets.test_imagenette import write_imagenette
 

@@ -38,6 +38,7 @@ def test_importing_coursekit_first_turns_onednn_on_quietly():
     assert result == {"enabled": True, "env": "1", "warnings": []}
 
 
+@pytest.mark.slow
 def test_the_users_setting_is_kept_and_never_warned_about():
     result = _probe(["import tensorflow", "import coursekit"], env_value="0")
     assert result["env"] == "0" and result["warnings"] == []

@@ -5,6 +5,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = textwrap.dedent("""
@@ -45,6 +47,7 @@ SCRIPT = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow
 def test_mirrored_strategy_on_two_logical_cpus_matches_one_device():
     env = dict(os.environ, PYTHONPATH=str(ROOT), TF_CPP_MIN_LOG_LEVEL="2")
     done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
@@ -92,6 +95,7 @@ def _free_ports(n):
     return ports
 
 
+@pytest.mark.slow
 def test_two_worker_processes_train_like_one_device(tmp_path):
     """``--strategy multiworker``: two processes on localhost, joined by TF_CONFIG, each training half
     of every global batch, end with the weights of a one-device run."""

@@ -23,6 +23,21 @@ VARIANTS = {
 }
 
 
+FAST_CONFIG = "float16+xla"  # the default test tier runs this one (loss scaling and XLA); the others are slow
+
+
+def _params(configs, variants=None, fast_variants=None):
+    """(config[, variant]) parameters, marked slow except in FAST_CONFIG (and there, for ``fast_variants``)."""
+    out = []
+    for config in configs:
+        for variant in (variants if variants is not None else [None]):
+            fast = config == FAST_CONFIG and (fast_variants is None or variant in fast_variants)
+            marks = () if fast else (pytest.mark.slow,)
+            values = (config,) if variant is None else (config, variant)
+            out.append(pytest.param(*values, marks=marks, id="-".join(values)))
+    return out
+
+
 @pytest.fixture
 def policy(request):
     """Sets Keras' global dtype policy for one test (networks must be built inside it), then float32 again."""
@@ -74,8 +89,7 @@ def _train(cls, config, variant, manager, tmp_path):
     return net, before
 
 
-@pytest.mark.parametrize("variant", VARIANTS)
-@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS))
 def test_your_model_trains_in_every_gpu_configuration(config, variant, policy, tiny_manager, tmp_path):
     policy(CONFIGS[config][0])
     net, before = _train(YourModel, config, variant, tiny_manager, tmp_path)
@@ -89,8 +103,7 @@ def test_your_model_trains_in_every_gpu_configuration(config, variant, policy, t
     assert describe(trainer, CONFIGS[config][1]).startswith(f"CPU: {CONFIGS[config][0]}, XLA {'on' if want_xla else 'off'}")
 
 
-@pytest.mark.parametrize("variant", ["plain", "mixup", "sam", "adversarial"])
-@pytest.mark.parametrize("config", CONFIGS)
+@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS, fast_variants=("plain", "mixup", "sam")))
 def test_default_cnn_trains_in_every_gpu_configuration(config, variant, policy, tiny_manager, tmp_path):
     policy(CONFIGS[config][0])
     net, before = _train(DefaultModel, config, variant, tiny_manager, tmp_path)
@@ -98,8 +111,8 @@ def test_default_cnn_trains_in_every_gpu_configuration(config, variant, policy, 
     assert max(np.abs(a - b.numpy()).max() for a, b in zip(before, net.model.trainable_variables)) > 0
 
 
-@pytest.mark.parametrize("config", ["float16", "bfloat16+xla"])
-def test_attacks_and_the_h5_round_trip_under_mixed_precision(config, policy, tiny_manager, tmp_path):
+@pytest.mark.parametrize("config", _params(CONFIGS))
+def test_attacks_and_the_h5_round_trip_in_every_gpu_configuration(config, policy, tiny_manager, tmp_path):
     policy(CONFIGS[config][0])
     net, _ = _train(YourModel, config, "plain", tiny_manager, tmp_path)
     X, y = tiny_manager.X_test, tiny_manager.y_test
@@ -134,7 +147,7 @@ def _changed(before, model):
     return max(np.abs(a - b.numpy()).max() for a, b in zip(before, model.trainable_variables)) > 0
 
 
-@pytest.mark.parametrize("config", ["float32+xla", "float16", "float16+xla"])
+@pytest.mark.parametrize("config", _params(["float32+xla", "float16", "float16+xla"]))
 def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
     import tensorflow as tf
 
@@ -159,8 +172,8 @@ def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
     assert np.isfinite(loss) and 0 <= correct <= 48
 
 
-@pytest.mark.parametrize("config", ["float32+xla", "float16", "float16+xla"])
 @pytest.mark.parametrize("network", ["cifar_convnet", "imagenette_cnn", "magic_mlp"])
+@pytest.mark.parametrize("config", _params(["float32+xla", "float16", "float16+xla"]))
 def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy):
     from coursekit.small_nets import cifar_convnet, imagenette_cnn
     from coursekit.tabular import binary_mlp

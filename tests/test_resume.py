@@ -21,6 +21,7 @@ def _load(path):
         return {k: f[k] for k in f.files}
 
 
+@pytest.mark.slow
 def test_killed_twice_and_resumed_ends_like_an_uninterrupted_run(tmp_path):
     plain = _run("-", 0, tmp_path / "plain.npz")
     assert plain.returncode == 0, plain.stderr[-3000:]
@@ -39,6 +40,7 @@ def test_killed_twice_and_resumed_ends_like_an_uninterrupted_run(tmp_path):
         np.testing.assert_allclose(got[key], want[key], rtol=1e-5, atol=1e-6, err_msg=key)
 
 
+@pytest.mark.slow
 def test_a_backup_of_another_configuration_is_refused(tmp_path):
     from coursekit.architectures import residual_cnn
     from coursekit.trainer import AdversarialTraining

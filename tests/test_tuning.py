@@ -81,6 +81,7 @@ def _free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_a_chief_and_two_workers_share_the_grid(tmp_path):
     """KerasTuner's distributed search on localhost: every trial runs once, on one worker, and the
     chief's table has every combination."""

@@ -1,0 +1,136 @@
+"""DS 5220 PS4, Problems 2-3: a two-layer network and a CNN on MNIST, trained by hand-written epoch loops.
+
+1. load MNIST (four idx files, the Keras cache or a download); print the training pixel mean and std;
+2. batches of 64, training order shuffled with the seed; show 20 training images;
+3. the 784-128-10 network and the small CNN, each trained ``--epochs`` with SGD by
+   ``train_one_epoch`` / ``test_one_epoch`` (``GradientTape``, compiled);
+4. inspection: loss curves, predictions on the first 20 test images, the first 20 mistakes;
+5. both networks again with the other normalisation setting, to compare.
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from assignment.common import out_dir, report, write_metrics
+
+HELP = "DS 5220 PS4 P2-P3: MNIST two-layer network and CNN with hand-written train/test epoch functions"
+
+
+def add_arguments(p):
+    p.add_argument("--data", type=Path, default=None,
+                   help="folder with the four MNIST idx .gz files (default: datasets/mnist, the Keras cache, "
+                        "then a Keras download)")
+    p.add_argument("--epochs", type=int, default=10, help="epochs per network (default 10, the seed's)")
+    p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
+                   help="standardise inputs with the training mean and std (default on); the other setting is "
+                        "run too, for the comparison")
+    p.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01, the seed's)")
+    p.add_argument("--momentum", type=float, default=0.0, help="SGD momentum (default 0, the seed's)")
+    p.add_argument("--batch-size", type=int, default=64, help="training batch size (default 64)")
+    p.add_argument("--log-interval", type=int, default=100, help="record the training loss every N batches")
+    p.add_argument("--seed-cnn", action="store_true",
+                   help="the seed's CNN: no activation between fc1 and fc2 (one linear map)")
+    p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
+                   help="XLA compilation of each training step: auto = on when a GPU is present, as Keras does")
+    p.add_argument("--no-download", action="store_true", help="never try to download")
+    p.add_argument("--seed", type=int, default=1234, help="seeds the shuffling and the initialisation")
+    p.add_argument("--out", type=Path, default=Path("outputs/mnist"), help="where plots and metrics.json go")
+
+
+def train_network(name, build, data, args, normalize, out=None):
+    """Build, train and test one network; with ``out``, also draw the inspection figures."""
+    import keras
+    import tensorflow as tf
+
+    from coursekit.epochs import train_epochs
+    from coursekit.inspection import first_misclassified, predict_classes
+    from coursekit.plots import plot_image_grid, plot_loss_curve
+
+    keras.utils.set_random_seed(args.seed)
+    model = build()
+    train_ds, test_ds, x_test, y_test, value_range = data(normalize)
+    optimizer = keras.optimizers.SGD(learning_rate=args.lr, momentum=args.momentum)
+    jit = {"on": True, "off": False}.get(getattr(args, "jit", "auto"), bool(tf.config.list_physical_devices("GPU")))
+    rec = train_epochs(model, optimizer, train_ds, test_ds, args.epochs, args.log_interval, desc=f"{name} epochs",
+                       jit_compile=jit)
+    accuracy = rec["test_correct"][-1] / len(y_test)
+    if out is not None:
+        n_train = rec["train_counter"][-1] // args.epochs if rec["train_counter"] else 0
+        plot_loss_curve(rec["train_counter"], rec["train_losses"],
+                        [n_train * (e + 1) for e in range(args.epochs)], rec["test_losses"],
+                        title=f"{name}: loss curve", save_path=out / f"{name}_loss.png")
+        pred = predict_classes(model, x_test)
+        plot_image_grid(x_test[:20], [f"Prediction: {p}" for p in pred[:20]], value_range=value_range,
+                        title=f"{name}: the first 20 test images",
+                        title_colors=["black" if p == t else "red" for p, t in zip(pred[:20], y_test[:20])],
+                        save_path=out / f"{name}_predictions.png")
+        wrong = first_misclassified(y_test, pred, 20)
+        plot_image_grid(x_test[wrong], [f"Prediction: {pred[i]}\nLabel: {y_test[i]}" for i in wrong],
+                        value_range=value_range, title=f"{name}: the first {len(wrong)} misclassified test images",
+                        save_path=out / f"{name}_misclassified.png")
+    return accuracy, rec
+
+
+def _last(values):
+    return f"{values[-1]:.4f}" if values else "n/a (an epoch has fewer batches than --log-interval)"
+
+
+def run(args):
+    import numpy as np
+
+    from coursekit.datasets.mnist import load_mnist, pixel_stats, to_inputs
+    from coursekit.pipelines import labelled_dataset
+    from coursekit.plots import plot_image_grid
+    from coursekit.small_nets import mnist_cnn, mnist_mlp, parameter_table
+
+    out = out_dir(args.out)
+    try:
+        (x_train, y_train), (x_test, y_test) = load_mnist(args.data, allow_download=not args.no_download)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}")
+    print(f"train {x_train.shape}, test {x_test.shape}")
+    mean, std = pixel_stats(x_train)
+    print(f"Train Data: Mean={mean:.4f}, Std={std:.4f}")
+
+    def data(normalize):
+        stats = (mean, std) if normalize else (None, None)
+        xt, xs = to_inputs(x_train, *stats), to_inputs(x_test, *stats)
+        value_range = ((0 - mean) / std, (1 - mean) / std) if normalize else (0.0, 1.0)
+        return (labelled_dataset(xt, y_train, args.batch_size, shuffle_seed=args.seed),
+                labelled_dataset(xs, y_test, 1000), xs, y_test.astype(np.int64), value_range)
+
+    train_ds, _, _, _, value_range = data(args.normalize)
+    images, labels = next(iter(train_ds))
+    print(f"first batch: images {tuple(images.shape)}, labels {tuple(labels.shape)}, "
+          f"mean={float(np.mean(images)):.4f}, std={float(np.std(images)):.4f}")
+    plot_image_grid(images.numpy()[:20], [f"Label: {int(v)}" for v in labels.numpy()[:20]], value_range=value_range,
+                    save_path=out / "train_samples.png")
+    print(f"20 training images: {out / 'train_samples.png'}")
+
+    builds = {"mlp": mnist_mlp,
+              "cnn": (lambda: mnist_cnn(hidden_activation=None)) if args.seed_cnn else mnist_cnn}
+    setting = "normalised" if args.normalize else "not normalised"
+    print(f"\nSGD lr={args.lr}, momentum={args.momentum}, batch {args.batch_size}, {args.epochs} epochs, "
+          f"inputs {setting}")
+    metrics = {"train_mean": mean, "train_std": std, "n_train": int(len(y_train)), "n_test": int(len(y_test))}
+    accuracy = {args.normalize: {}, not args.normalize: {}}
+    for name, build in builds.items():
+        report(f"{name}: parameters per layer", parameter_table(build()), out, f"{name}_parameters")
+        metrics[f"{name}_params"] = int(build().count_params())
+        acc, rec = train_network(name, build, data, args, args.normalize, out)
+        accuracy[args.normalize][name] = acc
+        metrics[f"{name}_test_accuracy"] = acc
+        print(f"{name}: train accuracy {rec['train_correct'][-1] / len(y_train):.4f}, test accuracy {acc:.4f}, "
+              f"train loss {_last(rec['train_losses'])}, "
+              f"test loss {rec['test_losses'][-1]:.4f}")
+    print(f"\nthe same networks with inputs {'not normalised' if args.normalize else 'normalised'}")
+    for name, build in builds.items():
+        accuracy[not args.normalize][name], _ = train_network(name, build, data, args, not args.normalize)
+    rows = [{"network": name, "normalised": round(accuracy[True][name], 4),
+             "not_normalised": round(accuracy[False][name], 4)} for name in builds]
+    report("test accuracy with and without normalisation", rows, out, "normalisation")
+    metrics["accuracy_normalized"] = accuracy[True]
+    metrics["accuracy_unnormalized"] = accuracy[False]
+    write_metrics(out, metrics)
+    return 0

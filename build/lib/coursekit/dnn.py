@@ -1,0 +1,49 @@
+"""``DenseClassifier``: the Part 2 feed-forward network with the fit/evaluate interface of the CNN models."""
+from __future__ import annotations
+
+import keras
+import numpy as np
+
+from coursekit.architectures import mlp
+from coursekit.losses import SmoothedCrossEntropy
+from coursekit.training import fit_classifier
+
+
+class DenseClassifier:
+    """``input_dim -> n1 (act) -> n2 (act) -> num_classes (softmax)``, trained with Adam by default.
+
+    ``label_smoothing`` > 0 trains with the hand-written ``SmoothedCrossEntropy``.
+    ``fit(data, batch_size, num_epochs)`` takes any object with ``X_train, y_train,
+    X_valid, y_valid`` (e.g. ``FashionSplits``), so ``coursekit.tuning.grid_search`` works on it.
+    """
+
+    def __init__(self, n1=20, n2=40, activation="relu", num_classes=10, input_dim=784, optimizer="adam",
+                 learning_rate=1e-3, label_smoothing=0.0, batch_size=128, num_epochs=20, seed=1234, verbose=True,
+                 strategy=None):
+        self.n1, self.n2, self.activation = n1, n2, activation
+        self.num_classes, self.input_dim = num_classes, input_dim
+        self.optimizer, self.learning_rate = optimizer, learning_rate
+        self.label_smoothing = label_smoothing
+        self.batch_size, self.num_epochs = batch_size, num_epochs
+        self.seed, self.verbose, self.strategy = seed, verbose, strategy
+        self.loss = SmoothedCrossEntropy(label_smoothing, from_logits=True) if label_smoothing else None
+        keras.utils.set_random_seed(seed)
+        self.model = mlp(input_dim, (n1, n2), activation, num_classes, name=f"mlp_{n1}_{n2}_{activation}")
+        self.history = None
+
+    def fit(self, data, batch_size=None, num_epochs=None):
+        """Train on ``data.X_train`` with ``data.X_valid`` for validation; returns the Keras ``History``."""
+        self.history = fit_classifier(
+            self.model, data.X_train, data.y_train, data.X_valid, data.y_valid, num_classes=self.num_classes,
+            batch_size=batch_size or self.batch_size, epochs=num_epochs or self.num_epochs,
+            optimizer=self.optimizer, learning_rate=self.learning_rate, value_range=(0.0, 1.0), seed=self.seed,
+            verbose=self.verbose, loss=self.loss, strategy=self.strategy)
+        return self.history
+
+    def predict(self, X):
+        """Predicted class ids."""
+        return np.argmax(self.model.predict(np.asarray(X, np.float32), batch_size=1024, verbose=0), axis=1)
+
+    def compute_accuracy(self, X, y):
+        """Accuracy as a float in [0, 1]."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))

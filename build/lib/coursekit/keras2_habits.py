@@ -1,0 +1,199 @@
+"""An opt-in for the Keras 2 calls 2022 notebooks make, which Keras 3 removed.
+
+``keras2_habits()`` (one line at the top of a notebook, after ``import models``) restores:
+
+- ``model.fit_generator``, ``evaluate_generator`` and ``predict_generator``, as ``fit``, ``evaluate``
+  and ``predict`` (Keras 2's positional order kept; ``max_queue_size``, ``workers`` and
+  ``use_multiprocessing``, which Keras 3 moved to ``PyDataset``, are dropped with one notice);
+- ``model.save('./models/best_model')`` and ``keras.models.save_model`` to a path without a
+  ``.keras``/``.h5`` ending (Keras 2's SavedModel folder): the folder is made and the model is
+  saved in it as ``model.keras``, Keras 3's own format, which keeps everything needed to train
+  further; one line says so;
+- ``keras.models.load_model(folder)`` of such a folder (it loads the ``model.keras`` inside), and
+  of a real SavedModel folder (``saved_model.pb``, e.g. written by TensorFlow 2.x's Keras or by
+  ``model.export``): that comes back as a Keras model wrapping the SavedModel's serving function,
+  which predicts and can be attacked (gradients reach the inputs) but cannot be trained further,
+  as a serving graph holds no training step; the notice says so;
+- ``from keras.preprocessing.image import ImageDataGenerator`` (the legacy class TensorFlow keeps
+  under ``tensorflow.keras.preprocessing.image``).
+
+Nothing changes until it is called; ``keras2_habits(False)`` puts Keras back as it was.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import keras
+import tensorflow as tf
+
+SAVED_NAME = "model.keras"
+_KERAS_ENDINGS = (".keras", ".h5", ".hdf5")
+_ORIGINAL = {}
+_MOVED_TO_PYDATASET = ("max_queue_size", "workers", "use_multiprocessing")
+_FIT_GENERATOR_ORDER = ("steps_per_epoch", "epochs", "verbose", "callbacks", "validation_data", "validation_steps",
+                        "validation_freq", "class_weight", "max_queue_size", "workers", "use_multiprocessing",
+                        "shuffle", "initial_epoch")
+_EVAL_GENERATOR_ORDER = ("steps", "callbacks", "max_queue_size", "workers", "use_multiprocessing", "verbose")
+
+
+def _patch_points():
+    """``(owner, attribute, replacement)`` for every place the habits change."""
+    import keras.preprocessing.image as keras_image
+
+    return [
+        (keras.Model, "fit_generator", _fit_generator),
+        (keras.Model, "evaluate_generator", _evaluate_generator),
+        (keras.Model, "predict_generator", _predict_generator),
+        (keras.Model, "save", _model_save),
+        (keras.models, "save_model", _save_model),
+        (keras.saving, "save_model", _save_model),
+        (keras.models, "load_model", _load_model),
+        (keras.saving, "load_model", _load_model),
+        (keras_image, "ImageDataGenerator", tf.keras.preprocessing.image.ImageDataGenerator),
+    ]
+
+
+def keras2_habits(enable=True):
+    """Turn the Keras 2 calls listed in this module's docstring on (or, with ``False``, off again).
+
+    Call it before ``from keras.models import load_model`` binds the name. Returns ``enable``.
+    """
+    if enable and not _ORIGINAL:
+        for owner, name, replacement in _patch_points():
+            _ORIGINAL[(owner, name)] = owner.__dict__.get(name, _MISSING)
+            setattr(owner, name, replacement)
+    elif not enable and _ORIGINAL:
+        for (owner, name), original in _ORIGINAL.items():
+            if original is _MISSING:
+                delattr(owner, name)
+            else:
+                setattr(owner, name, original)
+        _ORIGINAL.clear()
+    return enable
+
+
+def is_enabled():
+    """Whether ``keras2_habits()`` is on."""
+    return bool(_ORIGINAL)
+
+
+_MISSING = object()
+
+
+def _original(owner, name):
+    return _ORIGINAL[(owner, name)]
+
+
+# ------------------------------------------------------------------ generators
+def _keras3_kwargs(order, args, kwargs, call):
+    """Keras 2 positional arguments by name, less those Keras 3 no longer takes (one notice)."""
+    if len(args) > len(order):
+        raise TypeError(f"{call} takes at most {len(order) + 1} positional arguments, got {len(args) + 1}")
+    named = dict(zip(order, args))
+    clash = set(named) & set(kwargs)
+    if clash:
+        raise TypeError(f"{call} got multiple values for {sorted(clash)}")
+    named.update(kwargs)
+    dropped = [k for k in _MOVED_TO_PYDATASET if named.pop(k, None) is not None]
+    if dropped:
+        print(f"keras2_habits: {call} ignores {', '.join(dropped)} (Keras 3 takes them on a keras.utils.PyDataset)")
+    return named
+
+
+def _fit_generator(self, generator, *args, **kwargs):
+    """Keras 2's ``fit_generator``: Keras 3's ``fit`` takes generators and ``Sequence``/``PyDataset`` itself."""
+    return self.fit(generator, **_keras3_kwargs(_FIT_GENERATOR_ORDER, args, kwargs, "fit_generator"))
+
+
+def _evaluate_generator(self, generator, *args, **kwargs):
+    """Keras 2's ``evaluate_generator``, as ``evaluate``."""
+    return self.evaluate(generator, **_keras3_kwargs(_EVAL_GENERATOR_ORDER, args, kwargs, "evaluate_generator"))
+
+
+def _predict_generator(self, generator, *args, **kwargs):
+    """Keras 2's ``predict_generator``, as ``predict``."""
+    return self.predict(generator, **_keras3_kwargs(_EVAL_GENERATOR_ORDER, args, kwargs, "predict_generator"))
+
+
+# ---------------------------------------------------------------------- saving
+def _folder_target(filepath, save_format=None):
+    """The folder a Keras 2 SavedModel save meant, or ``None`` for a path Keras 3 saves itself."""
+    if not isinstance(filepath, (str, os.PathLike)):
+        return None  # a file object: Keras 3's own business
+    path = Path(filepath)
+    if save_format == "h5" or path.name.endswith(".weights.h5"):
+        return None
+    if path.suffix.lower() in _KERAS_ENDINGS and save_format != "tf":
+        return None
+    return path
+
+
+def _save_into_folder(model, folder, overwrite=True, **kwargs):
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / SAVED_NAME
+    _original(keras.Model, "save")(model, str(target), overwrite=overwrite, **kwargs)
+    print(f"keras2_habits: Keras 3 writes no SavedModel folder for training; saved the model as {target} "
+          f"(load_model('{folder}') reads it)")
+    return target
+
+
+def _model_save(self, filepath, overwrite=True, zipped=None, **kwargs):
+    """``Model.save`` that also takes Keras 2's folder paths and ``save_format``."""
+    save_format = kwargs.pop("save_format", None)
+    kwargs.pop("include_optimizer", None)  # Keras 3 always keeps the optimizer in .keras files
+    folder = _folder_target(filepath, save_format)
+    if folder is not None:
+        return _save_into_folder(self, folder, overwrite=overwrite, **kwargs)
+    if save_format == "h5" and not str(filepath).lower().endswith((".h5", ".hdf5")):
+        filepath = str(filepath) + ".h5"
+    return _original(keras.Model, "save")(self, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+
+def _save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
+    """``keras.models.save_model`` with the same folder handling as ``Model.save``."""
+    return _model_save(model, filepath, overwrite=overwrite, zipped=zipped, **kwargs)
+
+
+# --------------------------------------------------------------------- loading
+def _load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
+    """``load_model`` that also takes a folder: one saved by ``keras2_habits`` or a SavedModel."""
+    load = _original(keras.models, "load_model")
+    path = Path(filepath) if isinstance(filepath, (str, os.PathLike)) else None
+    if path is None or not path.is_dir():
+        return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode, **kwargs)
+    if (path / SAVED_NAME).is_file():
+        return load(str(path / SAVED_NAME), custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
+                    **kwargs)
+    if (path / "saved_model.pb").is_file():
+        return load_saved_model_folder(path)
+    raise FileNotFoundError(f"{path} is a folder with neither {SAVED_NAME} (what model.save('{path}') writes "
+                            "under keras2_habits) nor saved_model.pb (a SavedModel): give the folder the model "
+                            "was saved to, or the .keras/.h5 file itself")
+
+
+def load_saved_model_folder(path):
+    """A Keras model over a SavedModel folder's serving function: predicts and passes gradients to its
+    inputs (attacks work), holds no training step (``trainable`` is off)."""
+    path = Path(path)
+    loaded = tf.saved_model.load(str(path))
+    endpoint = "serving_default" if "serving_default" in loaded.signatures else next(iter(loaded.signatures), None)
+    if endpoint is None:
+        raise ValueError(f"the SavedModel in {path} has no serving signature to call; re-save the model "
+                         "as a .keras file where it was trained")
+    _, spec = loaded.signatures[endpoint].structured_input_signature
+    if len(spec) != 1:
+        raise ValueError(f"the SavedModel in {path} takes {len(spec)} inputs ({sorted(spec)}); only one-input "
+                         "classifiers are supported")
+    (input_spec,) = spec.values()
+    layer = keras.layers.TFSMLayer(str(path), call_endpoint=endpoint, trainable=False)
+    inputs = keras.Input(tuple(input_spec.shape[1:]), dtype=input_spec.dtype.name, name="image")
+    outputs = layer(inputs)
+    if isinstance(outputs, dict):
+        if len(outputs) != 1:
+            raise ValueError(f"the SavedModel in {path} has {len(outputs)} outputs ({sorted(outputs)}); "
+                             "only one-output classifiers are supported")
+        (outputs,) = outputs.values()
+    print(f"keras2_habits: loaded the SavedModel {path} for prediction and attacks only (a serving graph has no "
+          "training step); save models as .keras to train them further")
+    return keras.Model(inputs, outputs, name=path.name)
