@@ -1,5 +1,6 @@
 """``pip install .``: the wheel holds coursekit, the task runner and models.py, and they work outside the clone."""
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -21,8 +22,17 @@ def _run(cmd, cwd, env=None, timeout=600):
 def test_the_wheel_installs_and_runs_from_a_folder_outside_the_clone(tmp_path):
     pytest.importorskip("setuptools", reason="building the wheel offline needs setuptools in this environment")
     wheels = tmp_path / "wheels"
+    # built from a copy: setuptools writes build/ and *.egg-info beside the sources
+    source = tmp_path / "source"
+    anywhere = shutil.ignore_patterns(".git", ".venv*", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache")
+    at_root = {"outputs", "saved_models", "datasets", "mutants"}  # data and results, not coursekit/datasets
+
+    def ignore(folder, names):
+        return set(anywhere(folder, names)) | (at_root & set(names) if Path(folder) == ROOT else set())
+
+    shutil.copytree(ROOT, source, ignore=ignore)
     # no build isolation and no dependencies: nothing is downloaded
-    _run([sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-w", str(wheels),
+    _run([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-w", str(wheels),
           "-q"], cwd=tmp_path)
     (wheel,) = wheels.glob("coursekit-*.whl")
     env_dir = tmp_path / "env"

@@ -1,8 +1,0 @@
-"""Adversarial attacks: one function per attack, sharing the loops in ``core`` and checks in ``utils``."""
-from coursekit.attacks.fgsm import fgsm
-from coursekit.attacks.mim import mim
-from coursekit.attacks.pgd import pgd
-
-ATTACKS = {"fgsm": fgsm, "pgd": pgd, "mim": mim}
-
-__all__ = ["fgsm", "pgd", "mim", "ATTACKS"]
