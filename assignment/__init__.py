@@ -25,6 +25,9 @@ ASSIGNMENTS = {
         "conv-blocks": "assignment.conv_blocks",
         "cifar10": "assignment.cifar10",
     },
+    "Instructors": {
+        "grade": "assignment.grade",
+    },
 }
 TASKS = {name: module for tasks in ASSIGNMENTS.values() for name, module in tasks.items()}
 

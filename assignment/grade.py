@@ -1,0 +1,49 @@
+"""Instructors: grade a class's FIT3181 Part 3 submissions (``models.py``, optionally ``saved_models/*.h5`` and the
+notebook) with named, scored checks, each submission in its own sandboxed subprocess.
+
+Writes ``OUT/<student>/results.json`` (Gradescope's format) and ``report.md`` per submission, ``OUT/grades.csv``
+for the class and ``OUT/metrics.json`` (the class summary it printed).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from assignment.common import out_dir, report, write_metrics
+
+HELP = "Instructors: grade FIT3181 Part 3 submissions (sandboxed checks, Gradescope results.json, grades.csv)"
+
+
+def add_arguments(p):
+    p.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
+                   help="a folder holding models.py (and saved_models/, the notebook), a .zip of one, or a folder "
+                        "of such submissions")
+    p.add_argument("--out", type=Path, default=Path("outputs/grade"), help="where reports and grades.csv go")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
+    p.add_argument("--check-timeout", type=float, default=120, help="seconds per check (default 120)")
+    p.add_argument("--memory-gb", type=float, default=8, help="address-space cap per submission (default 8)")
+    p.add_argument("--rubric", type=Path, default=None,
+                   help="a TOML rubric overriding the shipped weights (coursekit/grading/rubric_fit3181.toml)")
+    p.add_argument("--data", type=Path, default=None,
+                   help="a folder-per-class image set to grade on (default: the kit's generated images, one "
+                        "corrupt file included)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the kit's model and every check")
+
+
+def run(args):
+    from coursekit.grading.batch import grade_batch
+
+    out = out_dir(args.out)
+    try:
+        rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
+                           args.memory_gb, args.seed)
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}")
+    table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),
+              "of": round(sum(t["max_score"] for t in tests), 2), "grading_status": status,
+              "lost points on": ", ".join(t["name"] for t in tests if t["score"] < t["max_score"]) or "-"}
+             for name, status, tests in rows]
+    report("Grades", table, out, "grades_summary")
+    print(f"reports: {out}/<student>/results.json and report.md; class: {out / 'grades.csv'}")
+    write_metrics(out, {"submissions": len(rows), "grades": {r["student"]: r["total"] for r in table},
+                        "statuses": {r["student"]: r["grading_status"] for r in table}})
+    return 0

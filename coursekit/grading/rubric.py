@@ -1,0 +1,31 @@
+"""Check weights an instructor can edit: a TOML file of ``[checks.<name>]`` tables with ``max_score`` (and, for
+some checks, their bounds). ``rubric_fit3181.toml`` beside this module holds the defaults."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+DEFAULTS = {"fit3181": Path(__file__).with_name("rubric_fit3181.toml")}
+
+
+def load_rubric(path=None, assignment="fit3181"):
+    """The rubric as ``{check name: settings}``: the shipped defaults, updated by ``path``'s tables."""
+    with open(DEFAULTS[assignment], "rb") as f:
+        checks = tomllib.load(f)["checks"]
+    if path is not None:
+        path = Path(path)
+        try:
+            with open(path, "rb") as f:
+                mine = tomllib.load(f).get("checks", {})
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ValueError(f"rubric {path}: {exc}; it must be TOML with [checks.<name>] tables such as "
+                             f"[checks.attack_pgd] max_score = 5 (defaults: {DEFAULTS[assignment]})") from exc
+        unknown = sorted(set(mine) - set(checks))
+        if unknown:
+            raise ValueError(f"rubric {path}: unknown checks {unknown}; known: {sorted(checks)}")
+        for name, settings in mine.items():
+            checks[name] = {**checks[name], **settings}
+    for name, settings in checks.items():
+        if not settings.get("max_score", 0) >= 0:
+            raise ValueError(f"rubric: checks.{name}.max_score must be >= 0, got {settings.get('max_score')}")
+    return checks
