@@ -27,6 +27,10 @@ def add_arguments(p):
                    help="a folder-per-class image set to grade on (default: the kit's generated images, one "
                         "corrupt file included)")
     p.add_argument("--seed", type=int, default=0, help="seeds the kit's model and every check")
+    p.add_argument("--assignment", choices=["fit3181", "technion-hw2", "ds5220", "recvis-a2"], default="fit3181",
+                   help="whose checks: FIT3181 Part 3 (models.py; default), or the hand-written functions of "
+                        "Technion HW2 (xavier_init, kaiming_init), DS 5220 (train_one_epoch, test_one_epoch) or "
+                        "RecVis A2 (gradient_nn, train_loop) in the submission's .py files")
 
 
 def run(args):
@@ -35,7 +39,7 @@ def run(args):
     out = out_dir(args.out)
     try:
         rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
-                           args.memory_gb, args.seed)
+                           args.memory_gb, args.seed, args.assignment)
     except (FileNotFoundError, ValueError) as exc:
         raise SystemExit(f"error: {exc}")
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),

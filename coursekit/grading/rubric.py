@@ -1,15 +1,18 @@
 """Check weights an instructor can edit: a TOML file of ``[checks.<name>]`` tables with ``max_score`` (and, for
-some checks, their bounds). ``rubric_fit3181.toml`` beside this module holds the defaults."""
+some checks, their bounds). ``rubric_<assignment>.toml`` beside this module holds each assignment's defaults."""
 from __future__ import annotations
 
 import tomllib
 from pathlib import Path
 
-DEFAULTS = {"fit3181": Path(__file__).with_name("rubric_fit3181.toml")}
+ASSIGNMENTS = ("fit3181", "technion-hw2", "ds5220", "recvis-a2")
+DEFAULTS = {name: Path(__file__).with_name(f"rubric_{name}.toml") for name in ASSIGNMENTS}
 
 
 def load_rubric(path=None, assignment="fit3181"):
     """The rubric as ``{check name: settings}``: the shipped defaults, updated by ``path``'s tables."""
+    if assignment not in DEFAULTS:
+        raise ValueError(f"unknown assignment {assignment!r}: use one of {', '.join(ASSIGNMENTS)}")
     with open(DEFAULTS[assignment], "rb") as f:
         checks = tomllib.load(f)["checks"]
     if path is not None:

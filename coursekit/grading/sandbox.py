@@ -29,8 +29,9 @@ class Outcome:
     output_tail: str = ""
 
 
-def unpack(submission, into):
-    """Copy a submission folder, or extract a ``.zip``, into ``into``; returns the folder holding ``models.py``."""
+def unpack(submission, into, marker="models.py"):
+    """Copy a submission folder, or extract a ``.zip``, into ``into``; returns the (shallowest) folder holding a
+    file matching ``marker``, else ``into``."""
     submission = Path(submission)
     if submission.suffix.lower() == ".zip":
         with zipfile.ZipFile(submission) as z:
@@ -42,7 +43,7 @@ def unpack(submission, into):
     else:
         shutil.copytree(submission, into, dirs_exist_ok=True,
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git"))
-    hits = sorted(into.rglob("models.py"), key=lambda p: len(p.parts))
+    hits = sorted(into.rglob(marker), key=lambda p: (len(p.parts), str(p)))
     return hits[0].parent if hits else into
 
 
@@ -59,21 +60,24 @@ def _limit_memory(gigabytes):
     return apply
 
 
-def grade_one(submission, data_dir, rubric, timeout=600.0, check_timeout=120.0, memory_gb=8.0, seed=0):
-    """Run the checks on ``submission`` (a folder or ``.zip``) in a sandboxed subprocess; returns an ``Outcome``."""
+def grade_one(submission, data_dir, rubric, timeout=600.0, check_timeout=120.0, memory_gb=8.0, seed=0,
+              assignment="fit3181"):
+    """Run ``assignment``'s checks on ``submission`` (a folder or ``.zip``) in a sandboxed subprocess; returns an
+    ``Outcome``."""
     name = Path(submission).stem if Path(submission).suffix.lower() == ".zip" else Path(submission).name
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="grade_") as tmp:
         try:
-            work = unpack(submission, Path(tmp) / "submission")
+            marker = "models.py" if assignment == "fit3181" else "*.py"
+            work = unpack(submission, Path(tmp) / "submission", marker)
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             return Outcome(name, "crash", message=f"could not unpack {submission}: {exc}")
-        if not (work / "models.py").is_file():
-            return Outcome(name, "import-error", message=f"no models.py in {submission}")
+        if not any(work.glob(marker)):
+            return Outcome(name, "import-error", message=f"no {marker} in {submission}")
         read, write = os.pipe()
         cmd = [sys.executable, "-m", "coursekit.grading.worker", "--submission", str(work), "--data", str(data_dir),
                "--fd", str(write), "--check-timeout", str(check_timeout), "--rubric", json.dumps(rubric),
-               "--seed", str(seed)]
+               "--seed", str(seed), "--assignment", assignment]
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
                                                              os.environ.get("PYTHONPATH", "")]),
                "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}

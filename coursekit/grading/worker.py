@@ -35,8 +35,8 @@ def _limited(seconds, fn, *args):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _import_submission(path):
-    """Import ``models.py`` as the module ``models``, counting ``keras.Model.fit`` calls made while importing."""
+def _import_submission(path, name="models"):
+    """Import ``path`` as the module ``name``, counting ``keras.Model.fit`` calls made while importing."""
     import keras
 
     calls = {"n": 0}
@@ -48,9 +48,9 @@ def _import_submission(path):
 
     keras.Model.fit = counting_fit
     try:
-        spec = importlib.util.spec_from_file_location("models", path)
+        spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        sys.modules["models"] = module
+        sys.modules[name] = module
         spec.loader.exec_module(module)
     finally:
         keras.Model.fit = original
@@ -66,6 +66,7 @@ def main(argv=None):
     p.add_argument("--check-timeout", type=float, default=120)
     p.add_argument("--rubric", default="{}")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--assignment", default="fit3181")
     args = p.parse_args(argv)
     channel = os.fdopen(args.fd, "w", buffering=1)
 
@@ -82,13 +83,18 @@ def main(argv=None):
     import coursekit  # noqa: F401  (TensorFlow settings before the student's code imports it)
     import keras
 
-    from coursekit.grading import fit3181
+    from coursekit.grading import fit3181, others
 
     rubric = json.loads(args.rubric)
     keras.utils.set_random_seed(args.seed)
     start = time.perf_counter()
+    if args.assignment == "fit3181":
+        path, checks = args.submission / "models.py", fit3181.CHECKS
+    else:
+        path, checks = others.find_module(args.submission, args.assignment), others.CHECKS[args.assignment]
     try:
-        module = _limited(args.check_timeout, _import_submission, args.submission / "models.py")
+        module = _limited(args.check_timeout, _import_submission, path, "models" if path.name == "models.py"
+                          else path.stem)
     except CheckTimeout:
         send({"type": "status", "status": "timeout", "message": f"importing models.py took over "
                                                                  f"{args.check_timeout:g} s (training at import?)"})
@@ -98,9 +104,13 @@ def main(argv=None):
               "message": "".join(traceback.format_exception_only(type(exc), exc)).strip()[-1500:]})
         return 0
     send({"type": "import_seconds", "seconds": round(time.perf_counter() - start, 2)})
-    ctx = fit3181.Context(module=module, data_dir=args.data, submission=args.submission, rubric={}, seed=args.seed)
-    ctx.found_attacks = fit3181.discover_attacks(module)
-    for name, check in fit3181.CHECKS:
+    if args.assignment == "fit3181":
+        ctx = fit3181.Context(module=module, data_dir=args.data, submission=args.submission, rubric={},
+                              seed=args.seed)
+        ctx.found_attacks = fit3181.discover_attacks(module)
+    else:
+        ctx = others.make_context(module, args.assignment, args.seed)
+    for name, check in checks:
         ctx.rubric = rubric.get(name, {})
         started = time.perf_counter()
         record = {"type": "check", "name": name}
@@ -111,7 +121,7 @@ def main(argv=None):
             record.update(fraction=fraction if math.isfinite(fraction) else 0.0, message=message)
         except CheckTimeout:
             record.update(fraction=0.0, message=f"stopped after {args.check_timeout:g} s (the check's time limit)")
-        except fit3181.NotApplicable as exc:
+        except fit3181.NotApplicable as exc:  # noqa: PERF203
             record.update(fraction=0.0, message=str(exc), not_applicable=True)
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything, sys.exit included)
             where = traceback.extract_tb(exc.__traceback__)[-1]
