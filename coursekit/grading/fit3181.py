@@ -252,7 +252,7 @@ def check_fit(ctx):
     X, y = _float32(dm.X_test), np.asarray(dm.y_test)
     probs = _float32(_graph(net.model).predict(X, verbose=0))
     want = float(np.mean(probs.argmax(1) == y))
-    got = float(np.asarray(net.compute_accuracy(dm.X_test, dm.y_test), np.float64).ravel()[0])
+    got = float(_float32(net.compute_accuracy(dm.X_test, dm.y_test)).ravel()[0])
     agrees = abs(got - want) <= 1e-3 or abs(got - 100 * want) <= 0.1
     results.append((agrees, f"compute_accuracy {got:.4g} (argmax accuracy {want:.4f}, as a fraction or percentage)"))
     net.plot_progress()
@@ -411,16 +411,34 @@ def check_saved_models(ctx):
     dm = _kit_data(ctx)
     k = _num_classes(ctx)
     results = []
+    x = _float32(dm.X_test[:8])
     for path in files:
         try:
             model = _load_safely(path)
-            out = _float32(model.predict(_float32(dm.X_test[:8]), verbose=0))
-            ok = out.shape == (min(8, len(dm.X_test)), k) and bool(np.isfinite(out).all())
-            results.append((ok, f"{path.name}: loads, predicts shape {out.shape}"))
+            out = _float32(model.predict(x, verbose=0))
+            ok = out.shape == (len(x), k) and bool(np.isfinite(out).all())
+            results.append((ok, f"{path.name}: loads, predicts shape {out.shape}" + _student_load_agrees(ctx, path, x,
+                                                                                                        out)))
         except Exception as exc:  # noqa: BLE001 (reported)
             results.append((False, f"{path.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
     return (sum(ok for ok, _ in results) / len(results),
             "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+
+
+def _student_load_agrees(ctx, path, x, want):
+    """Where the student's ``DefaultModel`` has its own ``load``, the network it loads predicts as the file does
+    (only called on files that loaded in safe mode, so no ``Lambda`` runs here)."""
+    default = getattr(ctx.module, "DefaultModel", None)
+    if not callable(getattr(default, "load", None)):
+        return ""
+    net = default(num_classes=_num_classes(ctx))
+    loaded = net.load(str(path))
+    model = loaded if hasattr(loaded, "predict") else net.model
+    got = _float32(_graph(model, x.shape[1:]).predict(x, verbose=0))
+    if got.shape != want.shape or not np.allclose(got, want, atol=1e-5):
+        raise ValueError(f"your DefaultModel.load gives a network that predicts differently from the file "
+                         f"(max difference {np.abs(got - want).max() if got.shape == want.shape else 'shape'})")
+    return "; your DefaultModel.load predicts the same"
 
 
 def check_robust_model(ctx):

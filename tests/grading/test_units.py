@@ -118,3 +118,36 @@ def test_the_grader_images_hold_one_corrupt_file_and_saturated_pixels(tmp_path):
     assert sum(not fit3181._decodes(p) for p in files) == 1
     pixels = np.asarray(Image.open(files[1]))
     assert pixels.min() == 0 and pixels.max() == 255
+
+
+def test_skip_connections_are_found_at_any_depth_and_inside_a_subclass_call():
+    import keras
+    from keras import layers
+
+    def block(x, skip):
+        h = layers.Conv2D(4, 3, padding="same")(x)
+        h = layers.BatchNormalization()(h)
+        return layers.Add()([h, x]) if skip else h
+
+    def functional(skip):
+        inputs = keras.Input((32, 32, 4))
+        return keras.Model(inputs, layers.Dense(3, activation="softmax")(layers.Flatten()(block(inputs, skip))))
+
+    inner = functional(True)
+    outer = keras.Sequential([keras.Input((32, 32, 4)), inner])  # the Add sits in a nested model
+
+    class Residual(layers.Layer):
+        def __init__(self, skip, **kwargs):
+            super().__init__(**kwargs)
+            self.skip, self.conv = skip, layers.Conv2D(4, 3, padding="same")
+
+        def call(self, x):
+            return self.conv(x) + x if self.skip else self.conv(x)
+
+    def custom(skip):
+        return keras.Sequential([keras.Input((32, 32, 4)), Residual(skip), layers.Flatten(), layers.Dense(3)])
+
+    shape = (32, 32, 4)
+    assert fit3181._has_add(functional(True), shape) and not fit3181._has_add(functional(False), shape)
+    assert fit3181._has_add(outer, shape)
+    assert fit3181._has_add(custom(True), shape) and not fit3181._has_add(custom(False), shape)  # traced call
