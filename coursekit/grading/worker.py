@@ -92,11 +92,15 @@ def main(argv=None):
         path, checks = args.submission / "models.py", fit3181.CHECKS
     else:
         path, checks = others.find_module(args.submission, args.assignment), others.CHECKS[args.assignment]
+    if path is None or not path.is_file():
+        send({"type": "status", "status": "import-error", "message": f"no {path.name if path else '.py file'} "
+                                                                      "in the submission"})
+        return 0
     try:
         module = _limited(args.check_timeout, _import_submission, path, "models" if path.name == "models.py"
                           else path.stem)
     except CheckTimeout:
-        send({"type": "status", "status": "timeout", "message": f"importing models.py took over "
+        send({"type": "status", "status": "timeout", "message": f"importing {path.name} took over "
                                                                  f"{args.check_timeout:g} s (training at import?)"})
         return 0
     except BaseException as exc:  # noqa: BLE001 (a syntax error, a crash, sys.exit: all reported)
