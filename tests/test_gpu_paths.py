@@ -89,7 +89,8 @@ def _train(cls, config, variant, manager, tmp_path):
     return net, before
 
 
-@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS))
+@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS, fast_variants=("plain", "mixup", "sam",
+                                                                                     "adversarial")))
 def test_your_model_trains_in_every_gpu_configuration(config, variant, policy, tiny_manager, tmp_path):
     policy(CONFIGS[config][0])
     net, before = _train(YourModel, config, variant, tiny_manager, tmp_path)
@@ -103,7 +104,7 @@ def test_your_model_trains_in_every_gpu_configuration(config, variant, policy, t
     assert describe(trainer, CONFIGS[config][1]).startswith(f"CPU: {CONFIGS[config][0]}, XLA {'on' if want_xla else 'off'}")
 
 
-@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS, fast_variants=("plain", "mixup", "sam")))
+@pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS, fast_variants=("mixup", "sam")))
 def test_default_cnn_trains_in_every_gpu_configuration(config, variant, policy, tiny_manager, tmp_path):
     policy(CONFIGS[config][0])
     net, before = _train(DefaultModel, config, variant, tiny_manager, tmp_path)
