@@ -123,6 +123,7 @@ def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert missing.returncode != 0 and "t10k-labels-idx1-ubyte.gz" in missing.stderr
 
 
+@pytest.mark.slow
 def test_double_moon_task_runs_end_to_end(tmp_path):
     done = _run(["double-moon", "--epochs", "1", "--trials", "2", "--gradcheck-cases", "20", "--out", "out"],
                 tmp_path, timeout=600)
@@ -168,6 +169,7 @@ def test_cifar10_task_runs_end_to_end_on_folders(tmp_path):
     assert missing.returncode != 0 and "train/<class>" in missing.stderr
 
 
+@pytest.mark.slow
 def test_init_study_task_writes_every_variant(tmp_path):
     done = _run(["init-study", "--depth", "40", "--trials", "50", "--out", "out"], tmp_path, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]

@@ -199,6 +199,7 @@ def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy)
     assert _changed(before, net)
 
 
+@pytest.mark.slow
 def test_the_line_naming_device_policy_and_xla_is_printed(policy, tiny_manager, capsys):
     policy("mixed_bfloat16")
     net = _net(YourModel, True, verbose=True)
