@@ -91,6 +91,7 @@ def run_attack(name, model, x, y, eps, value_range, batch_size, seed, strategy=N
     if not out:
         return x.copy()
     x_adv = np.concatenate(out).astype(x.dtype, copy=False)
-    if x.dtype != np.float32:  # project again in the data's own precision (float64 data: within eps to float64 rounding)
+    if x.dtype.kind == "f" and x.dtype != np.float32:  # project again in the data's own precision (float64 data:
+        # within eps to float64 rounding); integer images keep the plain cast
         x_adv = np.clip(x + np.clip(x_adv - x, -eps, eps), *value_range)
     return x_adv

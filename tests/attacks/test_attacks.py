@@ -249,3 +249,15 @@ def test_attacks_on_a_float16_network_are_as_strong_as_on_the_same_weights_in_fl
         moved_full = np.mean(np.abs(adv_full - X) > 0.05)
         moved_half = np.mean(np.abs(adv_half - X) > 0.05)
         assert moved_half >= moved_full - 0.005, (name, moved_full, moved_half)
+
+
+def test_integer_and_float64_images_keep_their_dtype_and_the_ball():
+    net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3)
+    rng = np.random.default_rng(0)
+    x8 = rng.integers(0, 256, (6, 8, 8, 3)).astype(np.uint8)
+    y = np.arange(6) % 3
+    adv8 = fgsm(net, x8, y, eps=8.0, value_range=(0.0, 255.0))
+    assert adv8.dtype == np.uint8 and np.abs(adv8.astype(int) - x8.astype(int)).max() <= 8  # no wrap-around
+    x64 = x8 / 127.5 - 1.0
+    adv64 = pgd(net, x64, y, eps=0.05, steps=3, step_size=0.03)
+    assert adv64.dtype == np.float64 and np.abs(adv64 - x64).max() <= 0.05 + 1e-12
