@@ -49,6 +49,8 @@ def test_the_wheel_installs_and_runs_from_a_folder_outside_the_clone(tmp_path):
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     code = ("import models, coursekit, assignment, sys; "
             "assert str(__import__('pathlib').Path(models.__file__).parent) != sys.argv[1], models.__file__; "
+            "from coursekit.grading.rubric import load_rubric; "  # package data: the shipped rubrics
+            "assert all(load_rubric(assignment=a) for a in ('fit3181', 'technion-hw2', 'ds5220', 'recvis-a2')); "
             "print(models.YourModel(num_blocks=3).feature_maps[2], coursekit.__file__)")
     printed = _run([str(python), "-c", code, str(ROOT)], cwd=outside, env=env)
     assert printed.startswith("128 ") and str(target) in printed
