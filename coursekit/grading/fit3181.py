@@ -95,6 +95,12 @@ def _graph(model, shape=(32, 32, 3)):
     return as_functional(model, shape)
 
 
+def verdict(results):
+    """``(fraction passed, message)`` from ``[(passed, what was checked), ...]``, each part marked ok or WRONG."""
+    return (sum(ok for ok, _ in results) / len(results),
+            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+
+
 def _float32(a):
     return np.asarray(a, dtype=np.float32)
 
@@ -159,8 +165,7 @@ def check_data_manager(ctx):
     if all(ok for ok, _ in results[:2]):
         ctx.data = dm
         ctx.value_range = (-1.0 if lo < -0.05 else 0.0, 1.0)
-    passed = sum(ok for ok, _ in results)
-    return passed / len(results), "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results)
+    return verdict(results)
 
 
 def check_default_model(ctx):
@@ -219,8 +224,7 @@ def check_your_model(ctx):
     results = [(_has_add(skip.model), "use_skip=True: a skip connection (Add) found"),
                (not _has_add(plain.model), "use_skip=False: no skip connection"),
                (lo <= params <= hi, f"{params:,} parameters (bounds {lo:,} to {hi:,})")]
-    return (sum(ok for ok, _ in results) / len(results),
-            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+    return verdict(results)
 
 
 def _history_losses(net, returned):
@@ -258,8 +262,7 @@ def check_fit(ctx):
     net.plot_progress()
     plt.close("all")
     results.append((True, "plot_progress ran"))
-    return (sum(ok for ok, _ in results) / len(results),
-            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+    return verdict(results)
 
 
 # ---------------------------------------------------------------------------------------------- attacks
@@ -341,8 +344,8 @@ def _attack_properties(ctx, kind):
                     f"values in [{out_lo:.4g}, {out_hi:.4g}] (want inside the data's range [{lo:g}, {hi:g}])"))
     results.append((np.array_equal(x, before), "the input array is left unmodified"))
     results.append((dist > 1e-6 and dist != math.inf, "the attack changed the input"))
-    return (sum(ok for ok, _ in results) / len(results),
-            f"{fn.__name__}: " + "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+    fraction, message = verdict(results)
+    return fraction, f"{fn.__name__}: " + message
 
 
 def check_attack_fgsm(ctx):
@@ -385,8 +388,7 @@ def check_pgd_strength(ctx):
         fg = _accuracy(model, np.clip(call_attack(ctx.found_attacks["fgsm"], "fgsm", model, x, y, ctx.value_range),
                                       lo, hi), y)
         results.append((mine <= fg + tol, f"your FGSM {fg:.3f} (want your PGD <= your FGSM + {tol})"))
-    return (sum(ok for ok, _ in results) / len(results),
-            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+    return verdict(results)
 
 
 # ------------------------------------------------------------------------------------- saved models, notebook
@@ -421,8 +423,7 @@ def check_saved_models(ctx):
                                                                                                         out)))
         except Exception as exc:  # noqa: BLE001 (reported)
             results.append((False, f"{path.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
-    return (sum(ok for ok, _ in results) / len(results),
-            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
+    return verdict(results)
 
 
 def _student_load_agrees(ctx, path, x, want):

@@ -11,14 +11,11 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from coursekit.grading.fit3181 import verdict
+
 REQUIRED = {"technion-hw2": ("xavier_init", "kaiming_init"),
             "ds5220": ("train_one_epoch", "test_one_epoch"),
             "recvis-a2": ("gradient_nn", "train_loop")}
-
-
-def _verdict(results):
-    return (sum(ok for ok, _ in results) / len(results),
-            "; ".join(("ok: " if ok else "WRONG: ") + m for ok, m in results))
 
 
 def _array(a):
@@ -41,7 +38,7 @@ def check_xavier_init(ctx):
     fan_in, fan_out = 300, 200
     w = _array(ctx.module.xavier_init(fan_in, fan_out))
     bound, var = math.sqrt(6 / (fan_in + fan_out)), 2 / (fan_in + fan_out)
-    return _verdict([(w.shape == (fan_out, fan_in), f"shape {w.shape} (want [fan_out, fan_in] = {(fan_out, fan_in)})"),
+    return verdict([(w.shape == (fan_out, fan_in), f"shape {w.shape} (want [fan_out, fan_in] = {(fan_out, fan_in)})"),
                      (np.abs(w).max() <= bound + 1e-6, f"max |w| {np.abs(w).max():.4f} (bound {bound:.4f})"),
                      (abs(w.mean()) < 0.1 * math.sqrt(var), f"mean {w.mean():.5f} (want 0)"),
                      (abs(w.var() / var - 1) < 0.1, f"variance {w.var():.6f} (want {var:.6f})")])
@@ -54,7 +51,7 @@ def check_kaiming_init(ctx):
     w = _array(ctx.module.kaiming_init(fan_in, fan_out))
     std = math.sqrt(2 / fan_in)
     tail = float(np.mean(np.abs(w) > 2 * std))
-    return _verdict([(w.shape == (fan_out, fan_in), f"shape {w.shape} (want {(fan_out, fan_in)})"),
+    return verdict([(w.shape == (fan_out, fan_in), f"shape {w.shape} (want {(fan_out, fan_in)})"),
                      (abs(w.mean()) < 0.1 * std, f"mean {w.mean():.5f} (want 0)"),
                      (abs(w.std() / std - 1) < 0.1, f"std {w.std():.5f} (want {std:.5f})"),
                      (0.02 < tail < 0.08, f"{tail:.3f} of the weights beyond 2 std (a normal law: 0.046)")])
@@ -87,7 +84,7 @@ def check_train_one_epoch(ctx):
     frozen = [w.copy() for w in frozen_model.get_weights()]
     ctx.module.train_one_epoch(ds2, frozen_model, keras.optimizers.SGD(0.0), 2, 0)
     still = all(np.allclose(a, b) for a, b in zip(frozen, frozen_model.get_weights()))
-    return _verdict([(len(losses) == 2 and all(map(math.isfinite, losses)),
+    return verdict([(len(losses) == 2 and all(map(math.isfinite, losses)),
                       f"{len(losses)} losses for 4 batches at log_interval 2 (want 2, finite)"),
                      (len(counter) == 2 and counter == sorted(counter) and counter[-1] > len(x),
                       f"counter {counter} (want increasing, counting the earlier epoch's {len(x)} examples)"),
@@ -104,7 +101,7 @@ def check_test_one_epoch(ctx):
     logits = _array(model.predict(x, verbose=0))
     want_loss = float(np.mean(keras.losses.sparse_categorical_crossentropy(y, logits, from_logits=True)))
     want_correct = int(np.sum(logits.argmax(1) == y))
-    return _verdict([(abs(float(loss) - want_loss) <= 1e-3 * max(1.0, want_loss),
+    return verdict([(abs(float(loss) - want_loss) <= 1e-3 * max(1.0, want_loss),
                       f"loss {float(loss):.5f} (want the mean cross-entropy {want_loss:.5f})"),
                      (int(correct) == want_correct, f"{int(correct)} correct (want {want_correct})")])
 
@@ -139,7 +136,7 @@ def check_train_loop(ctx):
     tr, val = _array(tr).ravel(), _array(val).ravel()
     ref_tr, _ = double_moon.train_loop(Xtr, Ytr, Xval, Yval, 7, 0.02, vis="never", nEpochs=3, seed=ctx.seed)
     n = len(np.ravel(ref_tr))
-    return _verdict([(len(tr) == n and len(val) == n, f"{len(tr)} training and {len(val)} validation errors "
+    return verdict([(len(tr) == n and len(val) == n, f"{len(tr)} training and {len(val)} validation errors "
                                                       f"(want {n}, one per step)"),
                      (bool(np.all((tr >= 0) & (tr <= 100))), "errors in percent"),
                      (len(tr) > 1 and tr[-1] < tr[0], f"training error {tr[0]:.1f}% -> {tr[-1]:.1f}% (want lower)")])
