@@ -18,7 +18,8 @@ HELP = "RecVis A2 Part 3: CIFAR-10 linear classifier and ConvNet (SGD lr 0.01, b
 
 def add_arguments(p):
     p.add_argument("--data", type=Path, default=None,
-                   help="CIFAR-10 as image folders (train/<class>/, test/<class>/) or the binary version "
+                   help="CIFAR-10 as image folders (train/<class>/, test/<class>/; either may come as a .tar.gz "
+                        "of that tree in the folder, or be the .tar.gz itself) or the binary version "
                         "(cifar-10-batches-bin); default: datasets/cifar10, then keras.datasets.cifar10")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs for both networks (default: the seed's, 10 for the linear layer and 20 for the ConvNet)")

@@ -1,10 +1,12 @@
-"""CIFAR-10 (RecVis A2 Part 3): image folders, the binary version, or Keras' own loader; scaled to [-1, 1]."""
+"""CIFAR-10 (RecVis A2 Part 3): image folders (or a ``.tar.gz`` of them), the binary version, or Keras' own
+loader; scaled to [-1, 1]."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
+from coursekit.datasets.archives import extract_once, is_archive
 from coursekit.datasets.image_folders import read_class_folders
 
 CLASS_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
@@ -12,7 +14,8 @@ DEFAULT_DIR = Path("datasets/cifar10")
 BIN_TRAIN = [f"data_batch_{i}.bin" for i in range(1, 6)]
 BIN_TEST = "test_batch.bin"
 RECORD = 1 + 32 * 32 * 3
-LAYOUTS = ("an image folder tree train/<class>/*.png|jpg and test/<class>/..., or the binary version "
+LAYOUTS = ("an image folder tree train/<class>/*.png|jpg and test/<class>/... (either tree may come as a "
+           ".tar.gz holding train/ or test/, e.g. cifar10_train_jpeg.tar.gz, in the folder), or the binary version "
            "(cifar-10-batches-bin/ with data_batch_1.bin ... data_batch_5.bin and test_batch.bin) from "
            "https://www.cs.toronto.edu/~kriz/cifar.html")
 
@@ -47,19 +50,51 @@ def _read_bin(folder):
     return train, read_cifar_bin(folder / BIN_TEST)
 
 
-def _read_folders(folder, limit_per_class=None):
-    x_train, y_train, classes = read_class_folders(folder / "train", limit_per_class=limit_per_class,
+def _read_folders(trees, limit_per_class=None):
+    x_train, y_train, classes = read_class_folders(trees["train"], limit_per_class=limit_per_class,
                                                    desc="CIFAR-10 train")
-    x_test, y_test, _ = read_class_folders(folder / "test", classes=classes, limit_per_class=limit_per_class,
+    x_test, y_test, _ = read_class_folders(trees["test"], classes=classes, limit_per_class=limit_per_class,
                                            desc="CIFAR-10 test")
     if x_train.shape[1:] != (32, 32, 3):
-        raise ValueError(f"{folder}: images are {x_train.shape[1]}x{x_train.shape[2]}, CIFAR-10's are 32x32")
+        raise ValueError(f"{trees['train']}: images are {x_train.shape[1]}x{x_train.shape[2]}, CIFAR-10's are 32x32")
     return (x_train, y_train), (x_test, y_test), classes
 
 
-def _from_folder(folder, limit_per_class=None):
-    if (folder / "train").is_dir() and (folder / "test").is_dir():
-        return (*_read_folders(folder, limit_per_class), f"image folders in {folder}")
+def _folder_trees(folder, archives, cache_dir=None):
+    """``{"train": dir, "test": dir}`` as far as found: sub-folders of ``folder`` first, then the trees inside
+    ``archives`` (unpacked once into the cache), and where each came from."""
+    trees, origin = {}, {}
+    for split in ("train", "test"):
+        if folder is not None and (folder / split).is_dir():
+            trees[split], origin[split] = folder / split, f"{folder / split}"
+    for archive in archives:
+        if len(trees) == 2:
+            break
+        root = extract_once(archive, ("train", "test"), "an archive of CIFAR-10 image folders (train/<class>/*.jpg)",
+                            cache_dir)
+        for split in ("train", "test"):
+            if split not in trees and (root / split).is_dir():
+                trees[split], origin[split] = root / split, f"{archive.name}"
+    return trees, origin
+
+
+def _from_folder(folder, limit_per_class=None, cache_dir=None):
+    if folder.is_file():
+        if not is_archive(folder):
+            raise FileNotFoundError(f"{folder} is a file but not a .tar.gz archive: pass a folder holding {LAYOUTS}")
+        trees, origin = _folder_trees(folder.parent, [folder], cache_dir)
+        folder = folder.parent
+    else:
+        trees, origin = _folder_trees(folder, sorted(p for p in folder.iterdir() if p.is_file() and is_archive(p)),
+                                      cache_dir)
+    if len(trees) == 2:
+        where = f"image folders: train from {origin['train']}, test from {origin['test']}"
+        return (*_read_folders(trees, limit_per_class), where)
+    if len(trees) == 1:
+        (found, src), = origin.items()
+        missing = "test" if found == "train" else "train"
+        raise FileNotFoundError(f"{folder}: found the {found} images ({src}) but no {missing}/<class>/*.png|jpg; "
+                                f"put the {missing} images in {folder / missing}/ (one sub-folder per class)")
     bins = _bin_folder(folder)
     if bins is not None:
         return (*_read_bin(bins), CLASS_NAMES, f"the binary version in {bins}")
@@ -73,12 +108,14 @@ def _from_folder(folder, limit_per_class=None):
 def load_cifar10(data_dir=None, allow_download=True, limit_per_class=None):
     """``((x_train, y_train), (x_test, y_test), class_names, source)``, images uint8 ``N x 32 x 32 x 3``.
 
-    ``data_dir`` (or ``datasets/cifar10/`` when it exists) may hold image folders or the binary
-    version; otherwise ``keras.datasets.cifar10.load_data()`` is used (its cache, or a download).
+    ``data_dir`` (or ``datasets/cifar10/`` when it exists) may hold image folders, ``.tar.gz`` archives of
+    them (unpacked once into the cache), or the binary version; ``data_dir`` may also be such an archive, its
+    missing tree taken from beside it. Otherwise ``keras.datasets.cifar10.load_data()`` is used (its cache,
+    or a download).
     """
     folder = Path(data_dir) if data_dir is not None else (DEFAULT_DIR if DEFAULT_DIR.is_dir() else None)
     if folder is not None:
-        if not folder.is_dir():
+        if not folder.exists():
             raise FileNotFoundError(f"no folder {folder}: it should hold {LAYOUTS}")
         return _from_folder(folder, limit_per_class)
     reason = ""

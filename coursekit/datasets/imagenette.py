@@ -5,14 +5,11 @@ torchvision's ``Imagenette``), with readable names. Images are resized to ``size
 """
 from __future__ import annotations
 
-import os
-import shutil
-import tarfile
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from coursekit.datasets.archives import extract_once
 from coursekit.datasets.image_folders import read_class_folders
 
 NAMES = {
@@ -28,26 +25,7 @@ DEFAULT_DIR = Path("datasets/imagenette2-160")
 def extract_archive(archive, cache_dir=None):
     """Unpack an ``imagenette2-*.tgz`` once into ``cache_dir`` (atomically) and return the folder holding
     ``train/`` and ``val/``. A damaged archive or one without ``train/`` is a clear error."""
-    from coursekit.datasets.digits import default_cache_dir
-
-    archive = Path(archive)
-    target = Path(cache_dir or default_cache_dir()) / archive.name.split(".")[0]
-    if (target / "train").is_dir():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix="." + target.name))
-    try:
-        with tarfile.open(archive) as tar:
-            tar.extractall(tmp, filter="data")  # no absolute paths, links out or devices
-        roots = [p for p in [tmp, *tmp.iterdir()] if (p / "train").is_dir()]
-        if not roots:
-            raise ValueError(f"{archive} holds no train/ folder: is it an Imagenette archive ({URL})?")
-        os.replace(roots[0], target)
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise ValueError(f"{archive} is not a readable .tgz archive ({exc}); download it again from {URL}") from exc
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+    return extract_once(archive, ("train",), f"an Imagenette archive ({URL})", cache_dir)
 
 
 def _folder_of(source, allow_download):

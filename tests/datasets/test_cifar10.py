@@ -1,4 +1,6 @@
 import pickle
+import shutil
+import tarfile
 
 import numpy as np
 import pytest
@@ -76,6 +78,47 @@ def test_python_pickle_batches_are_refused_never_unpickled(tmp_path):
     (folder / "data_batch_1").write_bytes(pickle.dumps(Boom()))
     with pytest.raises(ValueError, match="never unpickled"):
         cifar10.load_cifar10(tmp_path)
+
+
+def _tar(archive, root, split):
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(root / split, arcname=split)
+    shutil.rmtree(root / split)
+    return archive
+
+
+def test_training_tree_read_from_its_tar_gz_beside_the_test_folder(tmp_path, monkeypatch):
+    """The shared copy's layout: cifar10_train_jpeg.tar.gz (train/<class>/*.jpg) and a test/ folder."""
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path / "cache"))
+    root = write_cifar_folders(tmp_path / "c", n=3)
+    expected = cifar10.load_cifar10(root)
+    archive = _tar(root / "cifar10_train_jpeg.tar.gz", root, "train")
+    for source in (root, archive):  # the folder, or the archive itself with test/ beside it
+        (x_train, y_train), (x_test, y_test), classes, where = cifar10.load_cifar10(source)
+        np.testing.assert_array_equal(x_train, expected[0][0])
+        np.testing.assert_array_equal(y_train, expected[0][1])
+        np.testing.assert_array_equal(x_test, expected[1][0])
+        assert classes == expected[2] and "cifar10_train_jpeg.tar.gz" in where
+    assert (tmp_path / "cache" / "cifar10_train_jpeg" / "train").is_dir()   # unpacked once, then reused
+    (tmp_path / "cache" / "cifar10_train_jpeg" / "train" / "airplane" / "0000.png").unlink()
+    assert len(cifar10.load_cifar10(root)[0][1]) == 29
+
+
+def test_archive_without_the_other_tree_or_damaged_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSEKIT_CACHE", str(tmp_path / "cache"))
+    root = write_cifar_folders(tmp_path / "c", n=1)
+    shutil.rmtree(root / "test")
+    _tar(root / "train.tar.gz", root, "train")
+    with pytest.raises(FileNotFoundError, match=r"found the train images \(train.tar.gz\) but no test/"):
+        cifar10.load_cifar10(root)
+    bad = tmp_path / "d"
+    bad.mkdir()
+    (bad / "cifar10_train_jpeg.tar.gz").write_bytes(b"not an archive")
+    with pytest.raises(ValueError, match="cifar10_train_jpeg.tar.gz is not a readable tar archive"):
+        cifar10.load_cifar10(bad)
+    (bad / "notes.txt").write_text("x")
+    with pytest.raises(FileNotFoundError, match="not a .tar.gz archive"):
+        cifar10.load_cifar10(bad / "notes.txt")
 
 
 def test_missing_data_says_what_to_put_where(tmp_path, monkeypatch):
