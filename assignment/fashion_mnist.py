@@ -4,7 +4,8 @@
 2. split 90/10 into training and validation and scale to [0, 1];
 3. show 36 random training images with their class names;
 4. train 784 -> 20 (ReLU) -> 40 (ReLU) -> 10 (softmax) and test it;
-5. grid-search n1, n2 in {20, 40} and the activation in {sigmoid, tanh, relu};
+5. grid-search n1, n2 in {20, 40} and the activation in {sigmoid, tanh, relu} (``--widths``/``--activations``
+   widen it; the Q2.4 network stays 784-20-40-10);
 6. retrain the best configuration with hand-written label smoothing, alpha in {0.1, 0.15, 0.2}.
 """
 from __future__ import annotations
@@ -25,6 +26,11 @@ def add_arguments(p):
     p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
     p.add_argument("--alphas", type=float, nargs="+", default=[0.1, 0.15, 0.2], help="label-smoothing values")
+    p.add_argument("--widths", type=int, nargs="+", default=[20, 40],
+                   help="Q2.5 grid: values tried for n1 and for n2 (default: the assignment's 20 40)")
+    p.add_argument("--activations", nargs="+", default=["sigmoid", "tanh", "relu"],
+                   choices=["sigmoid", "tanh", "relu", "elu", "gelu"],
+                   help="Q2.5 grid: activations tried (default: the assignment's sigmoid tanh relu)")
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--out", type=Path, default=Path("outputs/fashion_mnist"), help="where plots and tables go")
@@ -67,7 +73,7 @@ def run(args):
 
     print("\nQ2.5 grid search")
     rows, best = grid_search(lambda **kw: model(**kw), data,
-                             grid={"n1": [20, 40], "n2": [20, 40], "activation": ["sigmoid", "tanh", "relu"]},
+                             grid={"n1": args.widths, "n2": args.widths, "activation": args.activations},
                              batch_size=args.batch_size, num_epochs=args.epochs, print_table=False,
                              directory=args.tune_dir)
     if tuning_worker_done(best):

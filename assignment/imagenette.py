@@ -5,7 +5,8 @@
 2. the CNN (GroupNorm, no BatchNormalization): its parameter count and size in MB;
 3. train from scratch without augmentation (early stopping on validation accuracy); curves; test accuracy;
 4. test accuracy under image + a * N(0, 1) for a in {0.05, 0.01, 0.005} (pixels in [0, 1]);
-5. retrain with augmentation (flips, shifts, rotation, zoom, contrast) and test again.
+5. retrain with augmentation (flips, shifts, rotation, zoom, contrast) and test again (``--augmented-only``: only
+   this run, then step 4 on it; ``--cosine``, ``--weight-decay``, ``--label-smoothing``: the recipe's options).
 """
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def add_arguments(p):
                    help="filters per stage (default 32 64 128 256; halve them for a quick CPU run)")
     p.add_argument("--limit-per-class", type=int, default=None, help="read at most N images per class and split")
     p.add_argument("--no-augmentation-run", action="store_true", help="skip step 5 (the retrain with augmentation)")
+    p.add_argument("--augmented-only", action="store_true",
+                   help="skip step 3: train only with augmentation (the recipe run; step 4 then tests that network)")
+    p.add_argument("--label-smoothing", type=float, default=0.0,
+                   help="label smoothing of the cross-entropy (default 0: the seed's plain loss)")
+    p.add_argument("--cosine", action="store_true",
+                   help="decay the learning rate to 0 over --epochs along a cosine (default: constant, as the seed)")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="decoupled weight decay (AdamW) when > 0 (default 0: plain Adam, as the seed)")
     p.add_argument("--no-download", action="store_true", help="never try to download")
     p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation, shuffling and noise")
     p.add_argument("--out", type=Path, default=Path("outputs/imagenette"), help="where plots and metrics.json go")
@@ -76,36 +85,82 @@ def run(args):
     print(f"\nCNN (GroupNorm, no BatchNorm), input 64x64x3 -> 10 logits: {metrics['params']:,} parameters, "
           f"{metrics['size_mb']:.2f} MB in float32")
 
+    def noise_table(model):
+        metrics["noise_test_accuracy"] = {str(a): accuracy_under_noise(model, x_test, y_test, a, seed=args.seed)
+                                          for a in NOISE}
+        report("test accuracy under image + a * N(0, 1) (pixels in [0, 1], not clipped)",
+               [{"a": a, "test_accuracy": round(acc, 4)} for a, acc in metrics["noise_test_accuracy"].items()],
+               out, "noise")
+
+    if args.augmented_only and args.no_augmentation_run:
+        raise SystemExit("error: --augmented-only and --no-augmentation-run leave nothing to train; drop one")
+
     def train(model, augment):
         start = time.perf_counter()
         history = fit_classifier(model, x_train, y_train, x_valid, y_valid, num_classes=10,
-                                 batch_size=args.batch_size, epochs=args.epochs, optimizer="adam",
-                                 learning_rate=args.learning_rate, augment=augment, value_range=(0.0, 1.0),
+                                 batch_size=args.batch_size, epochs=args.epochs,
+                                 optimizer=recipe_optimizer(args, len(y_train)), learning_rate=args.learning_rate,
+                                 loss=recipe_loss(args), augment=augment, value_range=(0.0, 1.0),
                                  patience=args.patience, seed=args.seed, strategy=strategy,
                                  backup_dir=backup_path(args, "augmented" if augment else "plain"))
         seconds = time.perf_counter() - start
         return accuracy(model, x_test, y_test), history, seconds
 
-    print(f"\ntraining without augmentation (Adam {args.learning_rate}, batch {args.batch_size}, "
-          f"up to {args.epochs} epochs, early stopping patience {args.patience})")
-    metrics["test_accuracy"], history, metrics["train_seconds"] = train(net, augment=False)
-    metrics["epochs_run"] = len(history.history["loss"])
-    plot_progress(history, title="Imagenette CNN, no augmentation", save_path=out / "progress.png")
-    print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['epochs_run']} epochs, "
-          f"{metrics['train_seconds']:.0f} s)")
-
-    metrics["noise_test_accuracy"] = {str(a): accuracy_under_noise(net, x_test, y_test, a, seed=args.seed)
-                                      for a in NOISE}
-    report("test accuracy under image + a * N(0, 1) (pixels in [0, 1], not clipped)",
-           [{"a": a, "test_accuracy": round(acc, 4)} for a, acc in metrics["noise_test_accuracy"].items()],
-           out, "noise")
+    if not args.augmented_only:
+        print(f"\ntraining without augmentation ({describe_recipe(args)}, batch {args.batch_size}, "
+              f"up to {args.epochs} epochs, early stopping patience {args.patience})")
+        metrics["test_accuracy"], history, metrics["train_seconds"] = train(net, augment=False)
+        metrics["epochs_run"] = len(history.history["loss"])
+        plot_progress(history, title="Imagenette CNN, no augmentation", save_path=out / "progress.png")
+        print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['epochs_run']} epochs, "
+              f"{metrics['train_seconds']:.0f} s)")
+        noise_table(net)
     if not args.no_augmentation_run:
-        print("\nretraining with augmentation (random flip, translation, rotation, zoom, contrast)")
+        print(f"\n{'training' if args.augmented_only else 'retraining'} with augmentation (random flip, translation, "
+              f"rotation, zoom, contrast; {describe_recipe(args)})")
         augmented = build()
         metrics["augmented_test_accuracy"], history, metrics["augmented_train_seconds"] = train(augmented, True)
+        metrics["augmented_epochs_run"] = len(history.history["loss"])
+        metrics["augmented_val_accuracy_curve"] = [round(float(v), 4) for v in history.history["val_accuracy"]]
         plot_progress(history, title="Imagenette CNN, with augmentation", save_path=out / "progress_augmented.png")
-        print(f"test accuracy with augmentation {metrics['augmented_test_accuracy']:.4f} "
-              f"(without: {metrics['test_accuracy']:.4f})")
+        without = "" if args.augmented_only else f" (without: {metrics['test_accuracy']:.4f})"
+        print(f"test accuracy with augmentation {metrics['augmented_test_accuracy']:.4f}{without}")
+        if args.augmented_only:
+            noise_table(augmented)
     plt.close("all")
     write_metrics(out, metrics)
     return 0
+
+
+def recipe_optimizer(args, n_train):
+    """Adam as the seed, or AdamW with ``--weight-decay``; with ``--cosine`` the rate decays to 0 over the run."""
+    import keras
+
+    rate = args.learning_rate
+    if args.cosine:
+        steps = args.epochs * -(-n_train // args.batch_size)
+        rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
+    if args.weight_decay > 0:
+        return keras.optimizers.AdamW(rate, weight_decay=args.weight_decay)
+    return keras.optimizers.Adam(rate) if args.cosine else "adam"
+
+
+def describe_recipe(args):
+    """One line for the log: optimizer, rate, schedule, decay and smoothing."""
+    parts = [f"{'AdamW' if args.weight_decay > 0 else 'Adam'} {args.learning_rate}"]
+    if args.cosine:
+        parts.append("cosine decay")
+    if args.weight_decay > 0:
+        parts.append(f"weight decay {args.weight_decay}")
+    if args.label_smoothing:
+        parts.append(f"label smoothing {args.label_smoothing}")
+    return ", ".join(parts)
+
+
+def recipe_loss(args):
+    """The seed's cross-entropy, with ``--label-smoothing`` when given (``None``: the trainer's default)."""
+    import keras
+
+    if not args.label_smoothing:
+        return None
+    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing)

@@ -51,7 +51,16 @@ def fingerprint(net, x, y, settings):
 
 
 def _plain(value):
-    return json.loads(json.dumps(value, default=repr))
+    # Keras objects (an optimizer with its schedule, a loss) by their config: their repr holds a memory address,
+    # which would refuse every resume of a run given one.
+    # Their auto-numbered names ("adam_w_1") are left out too.
+    def default(v):
+        if not hasattr(v, "get_config"):
+            return repr(v)
+        config = keras.saving.serialize_keras_object(v)
+        config.get("config", {}).pop("name", None)
+        return config
+    return json.loads(json.dumps(value, default=default))
 
 
 def _state_dirs(backup_dir):

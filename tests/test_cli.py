@@ -212,3 +212,39 @@ def test_imagenette_task_runs_end_to_end_on_a_tiny_tree(tmp_path):
     assert (tmp_path / "out" / "progress_augmented.png").is_file()
     missing = _run(["imagenette", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "imagenette2-160" in missing.stderr
+
+
+@pytest.mark.slow
+def test_imagenette_recipe_run_trains_only_with_augmentation_and_resumes_its_settings(tmp_path):
+    from tests.datasets.test_imagenette import write_imagenette
+
+    data = write_imagenette(tmp_path / "imagenette", n=10)
+    args = ["imagenette", "--data", str(data), "--epochs", "2", "--widths", "4", "8", "--out", "out", "--no-download",
+            "--augmented-only", "--cosine", "--weight-decay", "0.05", "--label-smoothing", "0.1",
+            "--backup-dir", "backup"]
+    done = _run(args, tmp_path, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "AdamW 0.001, cosine decay, weight decay 0.05, label smoothing 0.1" in done.stdout
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert "test_accuracy" not in metrics and len(metrics["augmented_val_accuracy_curve"]) == 2
+    assert set(metrics["noise_test_accuracy"]) == {"0.05", "0.01", "0.005"}
+    assert not (tmp_path / "out" / "progress.png").exists()
+
+
+def test_imagenette_recipe_options_build_the_optimizer_and_loss():
+    from argparse import Namespace
+
+    import keras
+
+    from assignment.imagenette import recipe_loss, recipe_optimizer
+
+    seed_like = Namespace(learning_rate=1e-3, cosine=False, weight_decay=0.0, label_smoothing=0.0, epochs=10,
+                          batch_size=64)
+    assert recipe_optimizer(seed_like, 640) == "adam" and recipe_loss(seed_like) is None
+    recipe = Namespace(**{**vars(seed_like), "cosine": True, "weight_decay": 0.05, "label_smoothing": 0.1})
+    opt = recipe_optimizer(recipe, 640)
+    assert isinstance(opt, keras.optimizers.AdamW) and opt.weight_decay == 0.05
+    schedule = keras.optimizers.schedules.deserialize(opt.get_config()["learning_rate"])
+    assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+    assert float(schedule(50)) == pytest.approx(5e-4, rel=1e-3)   # 10 epochs x 10 steps: half-way
+    assert recipe_loss(recipe).get_config()["label_smoothing"] == 0.1

@@ -98,3 +98,19 @@ def test_early_stopping_patience_carries_over_a_restart(tmp_path):
     assert completed_epochs(tmp_path / "backup") == 2
     resumed = run(tmp_path / "backup")
     assert resumed.epoch == plain.epoch and resumed.history == plain.history
+
+
+def test_keras_objects_in_the_settings_are_fingerprinted_by_their_config():
+    """An optimizer with a schedule, or a loss, passed again in a restarted run is the same setting (not its
+    memory address), and a changed one is not."""
+    import keras
+
+    from coursekit.resume import _plain
+
+    def settings(smoothing=0.1, steps=100):
+        return {"optimizer": keras.optimizers.AdamW(keras.optimizers.schedules.CosineDecay(1e-3, steps)),
+                "loss": keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=smoothing)}
+
+    assert _plain(settings()) == _plain(settings())
+    assert _plain(settings())["loss"] != _plain(settings(smoothing=0.2))["loss"]
+    assert _plain(settings())["optimizer"] != _plain(settings(steps=200))["optimizer"]
