@@ -42,6 +42,7 @@ from coursekit import plots
 from coursekit.preprocessing import SimplePreprocessor  # noqa: F401
 from coursekit.runtime import check_jit_compile
 from coursekit.saving import load_h5, save_h5
+from coursekit.network import keras_model_of, network_view  # noqa: F401
 from coursekit.student_models import as_functional, output_kind  # noqa: F401
 from coursekit.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
 from coursekit.training import fit_classifier
@@ -113,7 +114,6 @@ class DefaultModel:
         self.output_kind = None  # 'probabilities' or 'logits' when a custom network's last layer cannot tell
         self.model = keras.Sequential(name=name)  # as the template: build_cnn() may fill it with add()
         self.history = None
-        self._functional = (None, None)
 
     # ---------------------------------------------------------- feature maps
     @property
@@ -182,7 +182,8 @@ class DefaultModel:
     @property
     def logits_model(self):
         """The network up to its class scores (before the softmax), sharing its weights."""
-        return logits_model(self._require_model())
+        self._require_model()
+        return network_view(self, (self.height, self.width, self.depth)).logits
 
     # ---------------------------------------------------------------- training
     def fit(self, data_manager, batch_size=None, num_epochs=None, *, callbacks=()):
@@ -194,7 +195,8 @@ class DefaultModel:
         """
         if not self._has_network():
             self.build_cnn()
-        net = self._network(np.shape(data_manager.X_train)[1:])
+        view = self._view(data_manager.X_train)
+        net = view.graph
         self._check_data(data_manager, net)
         batch_size = batch_size or self.batch_size
         num_epochs = num_epochs or self.num_epochs
@@ -212,31 +214,21 @@ class DefaultModel:
             mixup_alpha=self.mixup_alpha, sam_rho=self.sam_rho, adversarial=adversarial, patience=self.patience,
             monitor=self.monitor, seed=self.seed, verbose=self.verbose, strategy=self.strategy, callbacks=callbacks,
             backup_dir=self.backup_dir, jit_compile=self.jit_compile,
-            output_kind=self._output_kind(net, data_manager.X_train[:32]))
+            output_kind=view.kind)
         return self.history
 
-    def _network(self, input_shape):
-        """``self.model`` as a functional graph sharing its weights (see ``coursekit.student_models``)."""
-        model = self._require_model()
-        if self._functional[0] is not model:
-            self._functional = (model, as_functional(model, input_shape))
-        return self._functional[1]
-
-    def _output_kind(self, net, sample=None):
-        """``self.output_kind`` when stated; otherwise read (or guessed, warning once) per network."""
-        if self.output_kind:
-            return self.output_kind
-        if getattr(self, "_kind_cache", (None,))[0] is not net:
-            self._kind_cache = (net, output_kind(net, sample))
-        return self._kind_cache[1]
+    def _view(self, X):
+        """``self.model`` as the library uses it (graph, output kind, logits; see ``coursekit.network``), worked
+        out once per network from a few of the inputs ``X``; ``self.output_kind`` states the kind."""
+        self._require_model()
+        return network_view(self, np.shape(X)[1:], np.asarray(X[:32], np.float32))
 
     # -------------------------------------------------------------- evaluation
     def predict_proba(self, X, batch_size=None):
         """Class probabilities, one row per input (a softmax is applied to a logits network's outputs)."""
         X = np.asarray(X, dtype=np.float32)
         out = self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
-        net = self._network(X.shape[1:])
-        if self._output_kind(net, X[:32]) == "logits":
+        if self._view(X).kind == "logits":
             out = np.exp(out - out.max(axis=1, keepdims=True))
             out /= out.sum(axis=1, keepdims=True)
         return out

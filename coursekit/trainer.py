@@ -11,9 +11,9 @@ import keras
 import tensorflow as tf
 from keras.src.losses.loss import unscale_loss_for_distribution  # the helper Keras' own train_step uses
 
-from coursekit.architectures import logits_model
 from coursekit.attacks.core import pgd_core, start_noise
 from coursekit.mixup import MIXUP_KEY, MIXUP_LAM, mix_batch, sample_mixup
+from coursekit.network import network_view
 from coursekit.sam import sam_update
 
 
@@ -40,7 +40,7 @@ class ClassifierTrainer(keras.Model):
     """Trains ``net`` (a functional classifier) on one-hot labels with optional extras.
 
     Args:
-        net: the functional model to train (its logits are reached via ``logits_model``).
+        net: the functional model to train (its logits are reached via ``network_view``).
         augmenter: a Keras layer applied with ``training=True`` to each training batch.
         mixup_alpha: Beta(alpha, alpha) mixup of the (augmented) batch; 0 turns it off.
         sam_rho: SAM neighbourhood radius; 0 turns SAM off.
@@ -59,7 +59,7 @@ class ClassifierTrainer(keras.Model):
         if mixup_alpha < 0 or sam_rho < 0:
             raise ValueError(f"mixup_alpha and sam_rho must be >= 0, got {mixup_alpha} and {sam_rho}")
         self.net = net
-        self.logits_net = logits_model(net, output_kind)
+        self.logits_net = network_view(net, kind=output_kind, warn=False).logits
         self.augmenter = augmenter
         self.mixup_alpha = float(mixup_alpha)
         self.sam_rho = float(sam_rho)
@@ -98,9 +98,9 @@ class ClassifierTrainer(keras.Model):
                 x, y, _, _ = sample_mixup(x, y, self.mixup_alpha, self._step_seed(1))
         if self.adversarial is not None:
             a = self.adversarial
-            x_adv = pgd_core(lambda z: self.logits_net(z, training=False), x, tf.cast(y, x.dtype), a.eps,
-                             a.steps, a.step_size, a.value_range[0], a.value_range[1],
-                             start_noise(tf.shape(x), self._step_seed(2), x.dtype))
+            x_adv = pgd_core(lambda z: self.logits_net(z, training=False), x, tf.cast(y, x.dtype), eps=a.eps,
+                             steps=a.steps, step_size=a.step_size, clip_min=a.value_range[0],
+                             clip_max=a.value_range[1], noise=start_noise(tf.shape(x), self._step_seed(2), x.dtype))
             return x, x_adv, y
         return x, None, y
 

@@ -81,8 +81,8 @@ def test_mixup_step_trains_on_the_batch_mixed_with_the_step_seed():
 
 def _pgd_examples(net, x, y, adv):
     noise = start_noise(tf.shape(x), tf.constant([SEED + 2, 0]), x.dtype)
-    return pgd_core(lambda z: net(z, training=False), x, y, adv.eps, adv.steps, adv.step_size,
-                    adv.value_range[0], adv.value_range[1], noise)
+    return pgd_core(lambda z: net(z, training=False), x, y, eps=adv.eps, steps=adv.steps, step_size=adv.step_size,
+                    clip_min=adv.value_range[0], clip_max=adv.value_range[1], noise=noise)
 
 
 def test_adversarial_step_trains_on_pgd_examples_made_in_inference_mode():

@@ -1,4 +1,5 @@
 """Projected gradient descent with a random start."""
+from coursekit.attacks.core import pgd_core
 from coursekit.attacks.runner import run_attack
 
 
@@ -14,5 +15,5 @@ def pgd(model, x, y, eps=0.0313, steps=20, step_size=0.002, value_range=(-1.0, 1
     ``strategy`` (a ``tf.distribute`` strategy) splits each batch across its replicas.
     Returns inputs of ``x``'s shape and dtype.
     """
-    return run_attack("pgd", model, x, y, eps, value_range, batch_size, seed, strategy, random_start=random_start,
-                      steps=steps, step_size=step_size)
+    return run_attack(pgd_core, model, x, y, eps=eps, value_range=value_range, batch_size=batch_size, seed=seed,
+                      strategy=strategy, random_start=random_start, steps=steps, step_size=step_size)

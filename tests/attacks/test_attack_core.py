@@ -52,7 +52,8 @@ def test_pgd_equals_a_step_by_step_reference(steps):
     ref = _project(x.numpy() + eps * noise.numpy(), x.numpy(), eps)
     for _ in range(steps):
         ref = _project(ref + step * np.sign(_grad(logits, tf.constant(ref), y).numpy()), x.numpy(), eps)
-    got = pgd_core(logits, x, y, tf.constant(eps), tf.constant(steps), tf.constant(step), LO, HI, noise)
+    got = pgd_core(logits, x, y, eps=tf.constant(eps), steps=tf.constant(steps), step_size=tf.constant(step),
+                   clip_min=LO, clip_max=HI, noise=noise)
     np.testing.assert_allclose(got.numpy(), ref, atol=1e-6)
     loss = lambda v: tf.reduce_sum(tf.nn.softmax_cross_entropy_with_logits(labels=y, logits=logits(v)))
     start = _project(x.numpy() + eps * noise.numpy(), x.numpy(), eps)
@@ -62,7 +63,8 @@ def test_pgd_equals_a_step_by_step_reference(steps):
 def test_pgd_with_no_steps_is_its_random_start():
     x, y = _data()
     noise = start_noise(x.shape, tf.constant([5, 6]))
-    got = pgd_core(_tanh_net(), x, y, tf.constant(0.2), tf.constant(0), tf.constant(0.05), LO, HI, noise)
+    got = pgd_core(_tanh_net(), x, y, eps=tf.constant(0.2), steps=tf.constant(0), step_size=tf.constant(0.05),
+                   clip_min=LO, clip_max=HI, noise=noise)
     np.testing.assert_allclose(got.numpy(), _project(x.numpy() + 0.2 * noise.numpy(), x.numpy(), 0.2), atol=1e-7)
 
 
@@ -86,11 +88,13 @@ def test_pixels_with_zero_gradient_are_left_alone(attack):
     y = tf.one_hot([0, 1, 0, 1], 2)
     eps, step = tf.constant(0.1), tf.constant(0.03)
     if attack == "fgsm":
-        got = fgsm_core(_first_channel_only, x, y, eps, LO, HI)
+        got = fgsm_core(_first_channel_only, x, y, eps=eps, clip_min=LO, clip_max=HI)
     elif attack == "pgd":
-        got = pgd_core(_first_channel_only, x, y, eps, tf.constant(3), step, LO, HI, tf.zeros_like(x))
+        got = pgd_core(_first_channel_only, x, y, eps=eps, steps=tf.constant(3), step_size=step, clip_min=LO,
+                           clip_max=HI, noise=tf.zeros_like(x))
     else:
-        got = mim_core(_first_channel_only, x, y, eps, tf.constant(3), step, tf.constant(1.0), LO, HI)
+        got = mim_core(_first_channel_only, x, y, eps=eps, steps=tf.constant(3), step_size=step,
+                           decay=tf.constant(1.0), clip_min=LO, clip_max=HI)
     np.testing.assert_array_equal(got.numpy()[..., 1:], x.numpy()[..., 1:])  # sign(0) = 0: no step
     assert np.abs(got.numpy()[..., 0] - x.numpy()[..., 0]).min() > 0.02  # the used channel did move
 
@@ -111,7 +115,8 @@ def test_mim_normalises_tiny_gradients_too():
     logits, (x, y) = _tanh_net(scale=1e-3, seed=3), _data(seed=4, n=8)
     assert np.abs(_grad(logits, x, y).numpy()).sum(axis=(1, 2, 3)).max() < 0.1
     eps, steps, step, decay = 0.5, 6, 0.1, 0.7
-    got = mim_core(logits, x, y, tf.constant(eps), tf.constant(steps), tf.constant(step), tf.constant(decay), LO, HI)
+    got = mim_core(logits, x, y, eps=tf.constant(eps), steps=tf.constant(steps), step_size=tf.constant(step),
+                   decay=tf.constant(decay), clip_min=LO, clip_max=HI)
     np.testing.assert_allclose(got.numpy(), _mim_reference(logits, x, y, eps, steps, step, decay), atol=1e-6)
 
 
@@ -122,8 +127,8 @@ def test_mim_on_inputs_of_unknown_rank_normalises_per_example():
 
     @tf.function(input_signature=[tf.TensorSpec(None, tf.float32), tf.TensorSpec(None, tf.float32)])
     def unknown_rank(x, y):
-        return mim_core(logits, x, y, tf.constant(eps), tf.constant(steps), tf.constant(step), tf.constant(decay),
-                        LO, HI)
+        return mim_core(logits, x, y, eps=tf.constant(eps), steps=tf.constant(steps), step_size=tf.constant(step),
+                        decay=tf.constant(decay), clip_min=LO, clip_max=HI)
 
     np.testing.assert_allclose(unknown_rank(x, y).numpy(), _mim_reference(logits, x, y, eps, steps, step, decay),
                                atol=1e-6)
