@@ -10,6 +10,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from coursekit.keras_compat import output_layer_input
+
 LOGITS = "logits"
 PROBABILITIES = "probabilities"
 
@@ -158,22 +160,15 @@ def logits_model(model: keras.Model, output_kind=None) -> keras.Model:
     act = getattr(last, "activation", None)
     if act is not None and getattr(act, "__name__", "") == "softmax":
         if isinstance(last, layers.Activation):
-            return keras.Model(model.input, _input_of_output_layer(model), name=model.name + "_logits")
+            return keras.Model(model.input, output_layer_input(model), name=model.name + "_logits")
         if isinstance(last, layers.Dense):
-            pre = keras.Model(model.input, _input_of_output_layer(model))
+            pre = keras.Model(model.input, output_layer_input(model))
             return _DenseLogits(pre, last)
     if isinstance(last, layers.Softmax):
-        return keras.Model(model.input, _input_of_output_layer(model), name=model.name + "_logits")
+        return keras.Model(model.input, output_layer_input(model), name=model.name + "_logits")
     if output_kind == PROBABILITIES:
         return LogProbabilities(model)
     return model
-
-
-def _input_of_output_layer(model):
-    """The tensor the output layer receives in *this* graph (``layer.input`` is its first call's, which
-    differs when the layer is shared, e.g. a student's Sequential re-chained by ``as_functional``)."""
-    operation, node_index, _ = model.outputs[0]._keras_history
-    return operation._inbound_nodes[node_index].input_tensors[0]
 
 
 class _DenseLogits(keras.Model):

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 
 from coursekit.atomic_files import write_text_atomic
+from coursekit.keras_compat import BackupAndRestoreAt, seed_generator_states
 
 STATE_PREFIX = "epoch-"
 
@@ -101,18 +102,7 @@ def check_backup(backup_dir, config):
     write_text_atomic(path, json.dumps(config, indent=1, sort_keys=True))
 
 
-def _seed_states(model):
-    """The state variables of every random layer's seed generator (dropout, augmentation), in layer order.
-
-    ``save_weights`` leaves them out; without them a resumed run would draw other dropout masks
-    and augmentations than an uninterrupted one."""
-    states = []
-    for layer in model._flatten_layers(include_self=True, recursive=True):
-        states += [generator.state for generator in getattr(layer, "_seed_generators", [])]
-    return states
-
-
-class TrainingBackup(keras.callbacks.BackupAndRestore):
+class TrainingBackup(BackupAndRestoreAt):
     """``BackupAndRestore`` writing whole-epoch states atomically, with history and early stopping.
 
     Put it after the ``EarlyStopping`` callback (``stopper``) so its restore runs after the
@@ -130,15 +120,13 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
         if not states:
             return
         epoch, folder = states[-1]
-        self._weights_path = str(folder / "latest.weights.h5")
-        self._training_metadata_path = str(folder / "training_metadata.json")
-        self._load_model()
+        self.restore_from(folder / "latest.weights.h5", folder / "training_metadata.json")
         with np.load(folder / "seeds.npz") as f:
-            for i, variable in enumerate(_seed_states(self.model)):
+            for i, variable in enumerate(seed_generator_states(self.model)):
                 variable.assign(f[f"s{i}"])
         state = json.loads((folder / "state.json").read_text())
         self.record = {"epoch": state["epoch_list"], "history": state["history"]}
-        self._current_epoch = epoch
+        self.current_epoch = epoch
         if self.stopper is not None and state.get("stopper"):
             s = state["stopper"]
             self.stopper.wait, self.stopper.best_epoch = s["wait"], s["best_epoch"]
@@ -148,15 +136,15 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
                     self.stopper.best_weights = [f[f"w{i}"] for i in range(len(f.files))]
 
     def on_epoch_end(self, epoch, logs=None):
-        self._current_epoch = epoch + 1
+        self.current_epoch = epoch + 1
         self.record["epoch"].append(epoch)
         for key, value in (logs or {}).items():
             self.record["history"].setdefault(key, []).append(float(value))
         backup = Path(self.backup_dir)
         tmp = Path(tempfile.mkdtemp(dir=backup, prefix=".incomplete-"))
         self.model.save_weights(str(tmp / "latest.weights.h5"), overwrite=True)
-        np.savez(tmp / "seeds.npz", **{f"s{i}": np.asarray(v) for i, v in enumerate(_seed_states(self.model))})
-        (tmp / "training_metadata.json").write_text(json.dumps({"epoch": self._current_epoch, "batch": 0}))
+        np.savez(tmp / "seeds.npz", **{f"s{i}": np.asarray(v) for i, v in enumerate(seed_generator_states(self.model))})
+        (tmp / "training_metadata.json").write_text(json.dumps({"epoch": self.current_epoch, "batch": 0}))
         state = {"epoch_list": self.record["epoch"], "history": self.record["history"], "stopper": None}
         stopper = self.stopper
         if stopper is not None:
@@ -166,12 +154,12 @@ class TrainingBackup(keras.callbacks.BackupAndRestore):
             if stopper.best_weights is not None:
                 np.savez(tmp / "best_weights.npz", **{f"w{i}": w for i, w in enumerate(stopper.best_weights)})
         (tmp / "state.json").write_text(json.dumps(state))  # written last: marks the state complete
-        final = backup / f"{STATE_PREFIX}{self._current_epoch:05d}"
+        final = backup / f"{STATE_PREFIX}{self.current_epoch:05d}"
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
         for number, older in _state_dirs(backup):
-            if number < self._current_epoch:
+            if number < self.current_epoch:
                 shutil.rmtree(older, ignore_errors=True)
 
     def on_train_end(self, logs=None):

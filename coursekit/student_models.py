@@ -14,6 +14,8 @@ import keras
 import numpy as np
 from keras import layers
 
+from coursekit.keras_compat import declared_input_shape
+
 PROBABILITIES, LOGITS = "probabilities", "logits"
 
 
@@ -27,10 +29,7 @@ def _has_graph_input(model):
 
 def _declared_input_shape(model):
     """The ``input_shape=`` a Keras-2-style ``Sequential``'s first layer was given, or ``None``."""
-    first = model.layers[0] if getattr(model, "layers", None) else None
-    shape = getattr(first, "_build_shapes_dict", None) or {}
-    shape = next(iter(shape.values()), None) if shape else None
-    return tuple(shape[1:]) if shape else None
+    return declared_input_shape(model.layers[0]) if getattr(model, "layers", None) else None
 
 
 def as_functional(model, input_shape=None):

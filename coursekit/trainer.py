@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
-from keras.src.losses.loss import unscale_loss_for_distribution  # the helper Keras' own train_step uses
 
 from coursekit.attacks.core import pgd_core, start_noise
+from coursekit.keras_compat import (BuildFromExampleBatch, distribute_strategy_of, in_multi_worker_mode,
+                                    unscale_loss_for_distribution)
 from coursekit.mixup import MIXUP_KEY, MIXUP_LAM, mix_batch, sample_mixup
 from coursekit.network import network_view
 from coursekit.sam import sam_update
@@ -36,7 +37,7 @@ class AdversarialTraining:
             raise ValueError(f"clean_weight must be in [0, 1), got {self.clean_weight}")
 
 
-class ClassifierTrainer(keras.Model):
+class ClassifierTrainer(BuildFromExampleBatch):
     """Trains ``net`` (a functional classifier) on one-hot labels with optional extras.
 
     Args:
@@ -66,17 +67,6 @@ class ClassifierTrainer(keras.Model):
         self.adversarial = adversarial
         self.seed = int(seed) % (2 ** 31)
         self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
-
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Under a tf.distribute strategy Keras 3.15 builds from the first batch averaged across replicas
-        # with a cross-worker collective, which fails ("Attempt to convert a value (PerReplica...") under
-        # MultiWorkerMirroredStrategy; building from example rows needs no collective and no batch (and does
-        # not read a batch's mixup draws as sample weights). Without a strategy Keras builds when it traces.
-        if self._distribute_strategy is not None and self.example_batch is not None and data_batch is None:
-            with self.distribute_strategy.scope():
-                self._symbolic_build(data_batch=self.example_batch)
-            return
-        super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def call(self, x, training=False):
         return self.logits_net(x, training=training)
@@ -147,7 +137,6 @@ class ClassifierTrainer(keras.Model):
     def _shaped_for_reduction(self, logs):
         # Keras 3.15 averages each step's logs across workers with reduce("MEAN", axis=0), which fails on
         # scalars ("Invalid reduction dimension 0", tensorflow/tensorflow#72388): give them one axis there.
-        strategy = self._distribute_strategy
-        if strategy is not None and getattr(strategy.extended, "_in_multi_worker_mode", lambda: False)():
+        if in_multi_worker_mode(distribute_strategy_of(self)):
             return {key: tf.reshape(value, [1]) for key, value in logs.items()}
         return logs

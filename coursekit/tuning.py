@@ -156,7 +156,9 @@ def grid_search(make_model, data_manager, grid=None, batch_size=32, num_epochs=2
     temporary folder is used and removed. In a distributed search (see the module's
     docstring) a worker returns ``([], None)`` once the chief has no trials left.
     """
-    from keras_tuner.src.distribute import utils as dist_utils
+    from coursekit.keras_compat import keras_tuner_distribute_utils
+
+    dist_utils = keras_tuner_distribute_utils()
 
     grid = dict(grid or DEFAULT_ANIMALS_GRID)
     keys = list(grid)

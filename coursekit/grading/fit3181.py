@@ -191,8 +191,10 @@ def _has_add(model, shape=(32, 32, 3)):
     import keras
     import tensorflow as tf
 
+    from coursekit.keras_compat import all_layers
+
     def layers_of(obj, seen):
-        for layer in getattr(obj, "_flatten_layers", lambda **_: [])(include_self=False, recursive=True):
+        for layer in all_layers(obj):
             if id(layer) not in seen:
                 seen.add(id(layer))
                 yield layer
