@@ -16,23 +16,22 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import (add_backup_argument, add_device_arguments, add_tuning_argument, backup_path, out_dir,
-                               report, setup_devices, tuning_worker_done, write_metrics)
+from assignment.common import (add_backup_argument, add_common_arguments, add_device_arguments, add_tuning_argument,
+                               backup_path, out_dir, report, setup_devices, tuning_worker_done, write_metrics)
 
 HELP = "FIT3181 A1 Part 3: Animals CNN - DefaultModel, YourModel, comparisons, tuning, attacks, adversarial training"
 DEFAULT_DATA = Path("datasets/Animals")
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="folder with one sub-folder of images per class (default: datasets/Animals, or the "
-                        "embedded digits set when that folder is absent)")
+    add_common_arguments(p, out="outputs/animals", seed=1234,
+                         seed_help="seed for splits' batching, init, augmentation, mixup",
+                         data_help="folder with one sub-folder of images per class (default: datasets/Animals, or the"
+                                   " embedded digits set when that folder is absent)")
     p.add_argument("--epochs", type=int, default=20, help="epochs per model (default 20)")
     p.add_argument("--batch-size", type=int, default=32, help="batch size for YourModel runs (default 32)")
     p.add_argument("--max-images", type=int, default=500, help="images read per class (default 500)")
-    p.add_argument("--out", type=Path, default=Path("outputs/animals"), help="where plots and tables go")
     p.add_argument("--models-dir", type=Path, default=Path("saved_models"), help="where .h5 models go")
-    p.add_argument("--seed", type=int, default=1234, help="seed for splits' batching, init, augmentation, mixup")
     p.add_argument("--compare-skip", action="store_true", help="Q3.3: YourModel with and without skip connections")
     p.add_argument("--tune", action="store_true", help="Q3.4: grid search over num_blocks, use_skip, learning_rate")
     p.add_argument("--compare-augmentation", action="store_true", help="Q3.6: with and without data augmentation")

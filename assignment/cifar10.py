@@ -10,25 +10,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import (add_backup_argument, add_device_arguments, backup_path, out_dir, report, setup_devices,
-                               write_metrics)
+from assignment.common import (add_backup_argument, add_common_arguments, add_device_arguments, backup_path,
+                               data_errors, out_dir, report, setup_devices, write_metrics)
 
 HELP = "RecVis A2 Part 3: CIFAR-10 linear classifier and ConvNet (SGD lr 0.01, batch 64), filters, parameters"
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="CIFAR-10 as image folders (train/<class>/, test/<class>/; either may come as a .tar.gz "
-                        "of that tree in the folder, or be the .tar.gz itself) or the binary version "
-                        "(cifar-10-batches-bin); default: datasets/cifar10, then keras.datasets.cifar10")
+    add_common_arguments(p, out="outputs/cifar10", seed=1234, download=True,
+                         seed_help="seeds initialisation and shuffling",
+                         data_help="CIFAR-10 as image folders (train/<class>/, test/<class>/; either may come as a "
+                                   ".tar.gz of that tree in the folder, or be the .tar.gz itself) or the binary "
+                                   "version (cifar-10-batches-bin); default: datasets/cifar10, then "
+                                   "keras.datasets.cifar10")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs for both networks (default: the seed's, 10 for the linear layer and 20 for the ConvNet)")
     p.add_argument("--lr", type=float, default=0.01, help="SGD learning rate (default 0.01)")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
     p.add_argument("--limit-per-class", type=int, default=None, help="read at most N images per class from folders")
-    p.add_argument("--no-download", action="store_true", help="never try to download")
-    p.add_argument("--seed", type=int, default=1234, help="seeds initialisation and shuffling")
-    p.add_argument("--out", type=Path, default=Path("outputs/cifar10"), help="where plots and metrics.json go")
     add_backup_argument(p)
     add_device_arguments(p)
 
@@ -57,11 +56,9 @@ def run(args):
 
     out = out_dir(args.out)
     args.strategy_object = setup_devices(args)
-    try:
+    with data_errors():
         (x_train, y_train), (x_test, y_test), classes, source = load_cifar10(
             args.data, allow_download=not args.no_download, limit_per_class=args.limit_per_class)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"data: {source}; train {x_train.shape}, test {x_test.shape}")
     data = ((to_unit_range(x_train), y_train), (to_unit_range(x_test), y_test))
     pick = keras.random.shuffle(keras.ops.arange(len(y_train)), seed=args.seed).numpy()[:5]

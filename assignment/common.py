@@ -1,4 +1,5 @@
-"""Helpers the task modules share: output folders and result tables."""
+"""Helpers the task modules share: their common options, data errors, output folders and result tables."""
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -52,6 +53,30 @@ def write_metrics(out, metrics) -> Path:
     path = write_json(metrics, Path(out) / "metrics.json")
     print(f"\nmetrics: {path}")
     return path
+
+
+def add_common_arguments(p, *, out, seed=0, seed_help="seeds everything random in the task", data_help=None,
+                         download=False):
+    """The options every task shares: ``--data`` (with ``data_help``: what the folder or file holds and the
+    default), ``--no-download`` (tasks that can download), ``--seed`` (``seed=None``: the task names its own,
+    e.g. numerics' ``--student-id``) and ``--out``."""
+    if data_help is not None:
+        p.add_argument("--data", type=Path, default=None, help=data_help)
+    if download:
+        p.add_argument("--no-download", action="store_true", help="never try to download")
+    if seed is not None:
+        p.add_argument("--seed", type=int, default=seed, help=f"{seed_help} (default {seed})")
+    p.add_argument("--out", type=Path, default=Path(out), help=f"where plots and metrics.json go (default {out})")
+
+
+@contextlib.contextmanager
+def data_errors():
+    """Turn a loader's ``FileNotFoundError``/``ValueError`` (whose message names the file and the fix) into a
+    one-line ``error: ...`` exit, instead of a traceback."""
+    try:
+        yield
+    except (FileNotFoundError, ValueError) as exc:
+        raise SystemExit(f"error: {exc}") from exc
 
 
 def add_device_arguments(p):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_common_arguments, data_errors, out_dir, report, write_metrics
 
 HELP = "RecVis A2 Part 2: convolution, stride, padding, Laplacian, ReLU and max pooling on one image"
 
@@ -24,8 +24,8 @@ def add_arguments(p):
     p.add_argument("--image", type=Path, default=None,
                    help="the image to filter (the assignment's peppers.png); default: scikit-learn's sample "
                         "photo china.jpg")
-    p.add_argument("--seed", type=int, default=0, help="seeds the random filter banks")
-    p.add_argument("--out", type=Path, default=Path("outputs/conv_blocks"), help="where plots and metrics.json go")
+    add_common_arguments(p, out="outputs/conv_blocks", seed=0,
+                         seed_help="seeds the random filter banks")
 
 
 def run(args):
@@ -34,10 +34,8 @@ def run(args):
     from coursekit.conv_blocks import building_blocks, load_image, plot_features
 
     out = out_dir(args.out)
-    try:
+    with data_errors():
         image, source = load_image(args.image)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"image: {source}, {image.shape[0]} x {image.shape[1]} x {image.shape[2]}")
     plt.imsave(out / "input.png", image)
     rows, shapes = [], {}

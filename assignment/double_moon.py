@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_common_arguments, data_errors, out_dir, report, write_metrics
 
 HELP = "RecVis A2 Part 1: numpy two-layer net on the double moon - gradcheck, training, restarts, lr/h sweeps"
 
@@ -20,15 +20,14 @@ HIDDEN = [1, 2, 5, 7, 10, 100]
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="folder with double_moon_train1000.mat and double_moon_val1000.mat (keys X, Y); "
-                        "default: a generated two-moons set of the same size")
+    add_common_arguments(p, out="outputs/double_moon", seed=0,
+                         seed_help="seeds data generation, initialisation and example draws",
+                         data_help="folder with double_moon_train1000.mat and double_moon_val1000.mat (keys X, Y); "
+                                   "default: a generated two-moons set of the same size")
     p.add_argument("--epochs", type=int, default=None,
                    help="epochs for every run (default: the seed's, 100 for the single runs and 40 in the sweeps)")
     p.add_argument("--trials", type=int, default=5, help="runs per setting (default 5)")
     p.add_argument("--gradcheck-cases", type=int, default=1000, help="random cases in the gradient check")
-    p.add_argument("--seed", type=int, default=0, help="seeds data generation, initialisation and example draws")
-    p.add_argument("--out", type=Path, default=Path("outputs/double_moon"), help="where plots and metrics.json go")
 
 
 def _table(results, key_name, keys):
@@ -48,10 +47,8 @@ def run(args):
     from coursekit.plots import finish_figure
 
     out = out_dir(args.out)
-    try:
+    with data_errors():
         Xtr, Ytr, Xval, Yval, source = dm.load_double_moon(args.data, seed=args.seed)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"data: {source}")
     single_epochs = args.epochs or 100
     sweep_epochs = args.epochs or 40

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import (add_device_arguments, add_tuning_argument, out_dir, report, setup_devices,
-                               tuning_worker_done, write_metrics)
+from assignment.common import (add_common_arguments, add_device_arguments, add_tuning_argument, data_errors, out_dir,
+                               report, setup_devices, tuning_worker_done, write_metrics)
 
 HELP = "FIT3181 A1 Part 2: Fashion-MNIST DNN - load, split, plot, train, grid search, label smoothing"
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="folder with the four Fashion-MNIST idx .gz files (default: datasets/fashion_mnist, "
-                        "the Keras cache, then a Keras download)")
+    add_common_arguments(p, out="outputs/fashion_mnist", seed=1234, download=True,
+                         data_help="folder with the four Fashion-MNIST idx .gz files (default: "
+                                   "datasets/fashion_mnist, the Keras cache, then a Keras download)")
     p.add_argument("--epochs", type=int, default=20, help="epochs per model (default 20)")
     p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
     p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
@@ -31,9 +31,6 @@ def add_arguments(p):
     p.add_argument("--activations", nargs="+", default=["sigmoid", "tanh", "relu"],
                    choices=["sigmoid", "tanh", "relu", "elu", "gelu"],
                    help="Q2.5 grid: activations tried (default: the assignment's sigmoid tanh relu)")
-    p.add_argument("--no-download", action="store_true", help="never try to download")
-    p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--out", type=Path, default=Path("outputs/fashion_mnist"), help="where plots and tables go")
     add_device_arguments(p)
     add_tuning_argument(p)
 
@@ -46,11 +43,9 @@ def run(args):
     strategy = setup_devices(args)
     out = out_dir(args.out)
     metrics = {}
-    try:
+    with data_errors():
         (X_train_full_img, y_train_full), (X_test_img, y_test) = load_fashion_mnist(
             args.data, allow_download=not args.no_download)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print("Q2.1", X_train_full_img.shape, X_test_img.shape)
     data = prepare_splits((X_train_full_img, y_train_full), (X_test_img, y_test), seed=args.seed)
     print("Q2.2 train", data.X_train.shape, "valid", data.X_valid.shape, "test", data.X_test.shape,

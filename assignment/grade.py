@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_common_arguments, data_errors, out_dir, report, write_metrics
 
 HELP = "Instructors: grade FIT3181 Part 3 submissions (sandboxed checks, Gradescope results.json, grades.csv)"
 
@@ -17,16 +17,15 @@ def add_arguments(p):
     p.add_argument("submissions", nargs="+", type=Path, metavar="SUBMISSION",
                    help="a folder holding models.py (and saved_models/, the notebook), a .zip of one, or a folder "
                         "of such submissions")
-    p.add_argument("--out", type=Path, default=Path("outputs/grade"), help="where reports and grades.csv go")
+    add_common_arguments(p, out="outputs/grade", seed=0,
+                         seed_help="seeds the kit's model and every check",
+                         data_help="a folder-per-class image set to grade on (default: the kit's generated images, "
+                                   "one corrupt file included)")
     p.add_argument("--timeout", type=float, default=600, help="seconds per submission (default 600)")
     p.add_argument("--check-timeout", type=float, default=120, help="seconds per check (default 120)")
     p.add_argument("--memory-gb", type=float, default=8, help="address-space cap per submission (default 8)")
     p.add_argument("--rubric", type=Path, default=None,
                    help="a TOML rubric overriding the shipped weights (coursekit/grading/rubric_fit3181.toml)")
-    p.add_argument("--data", type=Path, default=None,
-                   help="a folder-per-class image set to grade on (default: the kit's generated images, one "
-                        "corrupt file included)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the kit's model and every check")
     p.add_argument("--assignment", choices=["fit3181", "technion-hw2", "ds5220", "recvis-a2"], default="fit3181",
                    help="whose checks: FIT3181 Part 3 (models.py; default), or the hand-written functions of "
                         "Technion HW2 (xavier_init, kaiming_init), DS 5220 (train_one_epoch, test_one_epoch) or "
@@ -37,11 +36,9 @@ def run(args):
     from coursekit.grading.batch import grade_batch
 
     out = out_dir(args.out)
-    try:
+    with data_errors():
         rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
                            args.memory_gb, args.seed, args.assignment)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),
               "of": round(sum(t["max_score"] for t in tests), 2), "grading_status": status,
               "lost points on": ", ".join(t["name"] for t in tests if t["score"] < t["max_score"]) or "-"}

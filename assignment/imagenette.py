@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import (add_backup_argument, add_device_arguments, backup_path, out_dir, report, setup_devices,
-                               write_metrics)
+from assignment.common import (add_backup_argument, add_common_arguments, add_device_arguments, backup_path,
+                               data_errors, out_dir, report, setup_devices, write_metrics)
 
 HELP = "Technion HW2 Task 3: Imagenette 64px CNN without BatchNorm - train, noise robustness, augmentation"
 
@@ -21,9 +21,10 @@ NOISE = (0.05, 0.01, 0.005)
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="Imagenette folder (train/, val/) or imagenette2-160.tgz (default: datasets/imagenette2-160, "
-                        "then a download)")
+    add_common_arguments(p, out="outputs/imagenette", seed=0, download=True,
+                         seed_help="seeds the split, initialisation, shuffling and noise",
+                         data_help="Imagenette folder (train/, val/) or imagenette2-160.tgz (default: "
+                                   "datasets/imagenette2-160, then a download)")
     p.add_argument("--epochs", type=int, default=40, help="most epochs per training run (default 40)")
     p.add_argument("--patience", type=int, default=8, help="early-stopping patience on validation accuracy")
     p.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
@@ -40,9 +41,6 @@ def add_arguments(p):
                    help="decay the learning rate to 0 over --epochs along a cosine (default: constant, as the seed)")
     p.add_argument("--weight-decay", type=float, default=0.0,
                    help="decoupled weight decay (AdamW) when > 0 (default 0: plain Adam, as the seed)")
-    p.add_argument("--no-download", action="store_true", help="never try to download")
-    p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation, shuffling and noise")
-    p.add_argument("--out", type=Path, default=Path("outputs/imagenette"), help="where plots and metrics.json go")
     add_device_arguments(p)
     add_backup_argument(p)
 
@@ -61,11 +59,9 @@ def run(args):
 
     strategy = setup_devices(args)
     out = out_dir(args.out)
-    try:
+    with data_errors():
         (x_full, y_full), (x_test, y_test), wnids, names, where = load_imagenette(
             args.data, allow_download=not args.no_download, limit_per_class=args.limit_per_class)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"data: {where}; train {x_full.shape}, test (val/) {x_test.shape}")
     print("classes:", ", ".join(f"{i} {n} ({w})" for i, (w, n) in enumerate(zip(wnids, names))))
     (x_train, y_train), (x_valid, y_valid) = stratified_split(x_full, y_full, 0.1, seed=args.seed)

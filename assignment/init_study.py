@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_common_arguments, out_dir, report, write_metrics
 
 HELP = "Technion HW2 Task 1: the initialisation study (NaN layer, std of a.x, scaled, tanh, Xavier, Kaiming)"
 
@@ -20,8 +20,8 @@ def add_arguments(p):
     p.add_argument("--depth", type=int, default=100, help="layers (default 100)")
     p.add_argument("--width", type=int, default=512, help="units per layer and input size (default 512)")
     p.add_argument("--trials", type=int, default=10_000, help="draws of a and x for the std estimate (default 10,000)")
-    p.add_argument("--seed", type=int, default=0, help="seeds the input and every weight matrix")
-    p.add_argument("--out", type=Path, default=Path("outputs/init_study"), help="where the plot and metrics.json go")
+    add_common_arguments(p, out="outputs/init_study", seed=0,
+                         seed_help="seeds the input and every weight matrix")
 
 
 def run(args):

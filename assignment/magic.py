@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assignment.common import (add_device_arguments, add_tuning_argument, out_dir, report, setup_devices,
-                               tuning_worker_done, write_metrics)
+from assignment.common import (add_common_arguments, add_device_arguments, add_tuning_argument, data_errors, out_dir,
+                               report, setup_devices, tuning_worker_done, write_metrics)
 
 HELP = "Technion HW2 Task 2: MAGIC gamma telescope - logistic-regression baseline, MLP search, initialisations"
 
@@ -20,16 +20,14 @@ GRID = {"hidden": [(256, 128), (256, 256, 128)], "dropout": [0.1, 0.2]}
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="the magic04.data file (default: datasets/magic04.data, then the UCI download)")
+    add_common_arguments(p, out="outputs/magic", seed=0, download=True,
+                         seed_help="seeds the split, initialisation and shuffling",
+                         data_help="the magic04.data file (default: datasets/magic04.data, then the UCI download)")
     p.add_argument("--epochs", type=int, default=150, help="most epochs per search run (early stopping, default 150)")
     p.add_argument("--patience", type=int, default=20, help="early-stopping patience on validation accuracy")
     p.add_argument("--preprocess", choices=["power", "standard"], default="power",
                    help="power: Yeo-Johnson then standardise (default); standard: standardise only")
     p.add_argument("--quick-grid", action="store_true", help="search one configuration only (for smoke tests)")
-    p.add_argument("--no-download", action="store_true", help="never try to download")
-    p.add_argument("--seed", type=int, default=0, help="seeds the split, initialisation and shuffling")
-    p.add_argument("--out", type=Path, default=Path("outputs/magic"), help="where plots and metrics.json go")
     add_device_arguments(p)
     add_tuning_argument(p)
 
@@ -47,10 +45,8 @@ def run(args):
 
     strategy = setup_devices(args)
     out = out_dir(args.out)
-    try:
+    with data_errors():
         X, y = load_magic(args.data, allow_download=not args.no_download)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"{len(y)} rows, columns: {', '.join(COLUMNS)}; g (gamma) -> 0: {np.sum(y == 0)}, h (hadron) -> 1: "
           f"{np.sum(y == 1)}")
     print("first 5 rows:\n", np.array2string(X[:5], precision=4, suppress_small=True))

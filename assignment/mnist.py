@@ -12,15 +12,16 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from assignment.common import out_dir, report, write_metrics
+from assignment.common import add_common_arguments, data_errors, out_dir, report, write_metrics
 
 HELP = "DS 5220 PS4 P2-P3: MNIST two-layer network and CNN with hand-written train/test epoch functions"
 
 
 def add_arguments(p):
-    p.add_argument("--data", type=Path, default=None,
-                   help="folder with the four MNIST idx .gz files (default: datasets/mnist, the Keras cache, "
-                        "then a Keras download)")
+    add_common_arguments(p, out="outputs/mnist", seed=1234, download=True,
+                         seed_help="seeds the shuffling and the initialisation",
+                         data_help="folder with the four MNIST idx .gz files (default: datasets/mnist, the Keras "
+                                   "cache, then a Keras download)")
     p.add_argument("--epochs", type=int, default=10, help="epochs per network (default 10, the seed's)")
     p.add_argument("--normalize", action=argparse.BooleanOptionalAction, default=True,
                    help="standardise inputs with the training mean and std (default on); the other setting is "
@@ -33,9 +34,6 @@ def add_arguments(p):
                    help="the seed's CNN: no activation between fc1 and fc2 (one linear map)")
     p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
                    help="XLA compilation of each training step: auto = on when a GPU is present, as Keras does")
-    p.add_argument("--no-download", action="store_true", help="never try to download")
-    p.add_argument("--seed", type=int, default=1234, help="seeds the shuffling and the initialisation")
-    p.add_argument("--out", type=Path, default=Path("outputs/mnist"), help="where plots and metrics.json go")
 
 
 def train_network(name, build, data, args, normalize, out=None):
@@ -85,10 +83,8 @@ def run(args):
     from coursekit.small_nets import mnist_cnn, mnist_mlp, parameter_table
 
     out = out_dir(args.out)
-    try:
+    with data_errors():
         (x_train, y_train), (x_test, y_test) = load_mnist(args.data, allow_download=not args.no_download)
-    except (FileNotFoundError, ValueError) as exc:
-        raise SystemExit(f"error: {exc}")
     print(f"train {x_train.shape}, test {x_test.shape}")
     mean, std = pixel_stats(x_train)
     print(f"Train Data: Mean={mean:.4f}, Std={std:.4f}")

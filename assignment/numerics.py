@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from assignment.common import out_dir, write_metrics
+from assignment.common import add_common_arguments, out_dir, write_metrics
 
 HELP = "FIT3181 A1 Part 1: LeakyReLU/Softplus and their derivatives; forward, backward and SGD by hand"
 
@@ -48,7 +48,7 @@ def add_arguments(p):
     p.add_argument("--label", type=int, default=3, help="1-based ground-truth class (default 3)")
     p.add_argument("--alpha", type=float, default=0.1, help="label-smoothing alpha (default 0.1)")
     p.add_argument("--lr", type=float, default=0.01, help="SGD learning rate eta (default 0.01)")
-    p.add_argument("--out", type=Path, default=Path("outputs/numerics"), help="where the activation plots go")
+    add_common_arguments(p, out="outputs/numerics", seed=None)
 
 
 def run(args):

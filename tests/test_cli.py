@@ -28,6 +28,25 @@ def test_help_lists_the_tasks(tmp_path):
         assert f"  {task} " in done.stdout, task
 
 
+def test_every_task_shares_the_common_options_and_the_data_error_exit():
+    import argparse
+
+    from assignment import ASSIGNMENTS, load_task
+    from assignment.common import data_errors
+
+    for task in [t for tasks in ASSIGNMENTS.values() for t in tasks]:
+        parser = argparse.ArgumentParser()
+        load_task(task).add_arguments(parser)
+        args = parser.parse_args(["--out", "somewhere", "--seed", "7"] + (["x.zip"] if task == "grade" else []))
+        assert args.out == Path("somewhere") and getattr(args, "seed", getattr(args, "student_id", None)) == 7, task
+    with pytest.raises(SystemExit, match=r"^error: no folder /nowhere: put the files there$"):
+        with data_errors():
+            raise FileNotFoundError("no folder /nowhere: put the files there")
+    with pytest.raises(KeyError):   # anything else is a bug, not a data error: its traceback stays
+        with data_errors():
+            raise KeyError("x")
+
+
 def _colour_folders(root, n=20):
     rng = np.random.default_rng(0)
     for c, colour in enumerate([(220, 30, 30), (30, 220, 30), (30, 30, 220)]):
