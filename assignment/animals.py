@@ -28,8 +28,10 @@ def add_arguments(p):
                          seed_help="seed for splits' batching, init, augmentation, mixup",
                          data_help="folder with one sub-folder of images per class (default: datasets/Animals, or the"
                                    " embedded digits set when that folder is absent)")
-    p.add_argument("--epochs", type=int, default=20, help="epochs per model (default 20)")
-    p.add_argument("--batch-size", type=int, default=32, help="batch size for YourModel runs (default 32)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="epochs per model (default: YourModel's own, 60; the template's DefaultModel cell: 20)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="batch size for YourModel runs (default: YourModel's own, 32)")
     p.add_argument("--max-images", type=int, default=500, help="images read per class (default 500)")
     p.add_argument("--models-dir", type=Path, default=Path("saved_models"), help="where .h5 models go")
     p.add_argument("--compare-skip", action="store_true", help="Q3.3: YourModel with and without skip connections")
@@ -42,6 +44,8 @@ def add_arguments(p):
     p.add_argument("--adversarial", action="store_true",
                    help="Q3.8-3.9: FGSM/PGD/MIM on the trained model, then PGD adversarial training")
     p.add_argument("--adv-epochs", type=int, default=None, help="epochs of adversarial training (default --epochs)")
+    p.add_argument("--adv-clean-weight", type=float, default=0.0,
+                   help="weight w of the clean loss in adversarial training, (1 - w) L(x_adv) + w L(x) (default 0)")
     add_device_arguments(p)
     add_backup_argument(p)
     add_tuning_argument(p)
@@ -68,13 +72,16 @@ def load_data(data=None, max_images=500, seed=6789, verbose=100):
 
 
 def make_your_model(data_manager, args, name="your_model", **overrides):
-    """The YourModel configuration this task uses unless a comparison overrides a field."""
+    """A ``YourModel`` with its own defaults (the recipe) unless ``--epochs``/``--batch-size`` or a comparison
+    (``overrides``) says otherwise."""
     from models import YourModel
 
-    params = dict(name=name, num_classes=len(data_manager.classes), num_blocks=3, feature_maps=32, drop_rate=0.2,
-                  batch_norm=True, use_skip=True, optimizer="adam", learning_rate=1e-3, batch_size=args.batch_size,
-                  num_epochs=args.epochs, seed=args.seed, strategy=args.strategy_object,
+    params = dict(name=name, num_classes=len(data_manager.classes), seed=args.seed, strategy=args.strategy_object,
                   backup_dir=backup_path(args, name))
+    if args.epochs:
+        params["num_epochs"] = args.epochs
+    if args.batch_size:
+        params["batch_size"] = args.batch_size
     params.update(overrides)
     return YourModel(**params)
 
@@ -114,17 +121,17 @@ def run_baseline(data_manager, args, out):
     from models import DefaultModel
 
     network1 = DefaultModel(name="network1", num_classes=len(data_manager.classes), optimizer="sgd",
-                            batch_size=128, num_epochs=args.epochs, learning_rate=0.5, seed=args.seed,
+                            batch_size=128, num_epochs=args.epochs or 20, learning_rate=0.5, seed=args.seed,
                             strategy=args.strategy_object, backup_dir=backup_path(args, "network1"))
     network1.build_cnn()
     network1.summary()
-    network1.fit(data_manager, batch_size=64, num_epochs=args.epochs)
+    network1.fit(data_manager, batch_size=64, num_epochs=args.epochs or 20)
     yours = make_your_model(data_manager, args)
     yours.build_cnn()
     yours.summary()
     yours.fit(data_manager)
     rows = [summarise("DefaultModel (template: sgd, lr=0.5)", network1, data_manager),
-            summarise("YourModel (3 blocks, BN, skip, adam 1e-3)", yours, data_manager)]
+            summarise("YourModel (its defaults: the recipe)", yours, data_manager)]
     report("Default model vs YourModel", rows, out, "baseline", collect=args.metrics)
     for model in (network1, yours):
         model.plot_progress(save_path=out / f"{model.name}_progress.png")
@@ -152,8 +159,9 @@ def run_adversarial(model, data_manager, args, out):
 
     print("\n== Q3.9: PGD adversarial training (eps=0.0313, k=10, eta=0.002) ==")
     robust = make_your_model(data_manager, args, name="animals_robust", patience=None,
-                             num_epochs=args.adv_epochs or args.epochs,
-                             adversarial=AdversarialTraining(0.0313, 10, 0.002, vr))
+                             **({"num_epochs": args.adv_epochs} if args.adv_epochs else {}),
+                             adversarial=AdversarialTraining(0.0313, 10, 0.002, vr,
+                                                             clean_weight=args.adv_clean_weight))
     robust.build_cnn()
     path = args.models_dir / "animals_robust.h5"
     checkpoint = RobustCheckpoint(data_manager.X_valid, data_manager.y_valid, path, value_range=vr, seed=args.seed)
@@ -187,17 +195,19 @@ def run(args):
         }, data_manager, args, out, "compare_skip")
     if args.tune:
         from coursekit.tuning import grid_search
+        from models import YourModel
         print("\n== Q3.4: grid search (num_blocks x use_skip x learning_rate) ==")
         rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False,
                                                              backup_dir=None, **p),
-                                 data_manager, batch_size=args.batch_size, num_epochs=args.epochs,
+                                 data_manager, batch_size=args.batch_size or YourModel.DEFAULTS["batch_size"],
+                                 num_epochs=args.epochs or YourModel.DEFAULTS["num_epochs"],
                                  print_table=False, directory=args.tune_dir)
         if tuning_worker_done(best):
             return 0
         report("Q3.4 grid search, sorted by validation accuracy", rows, out, "tuning", collect=args.metrics)
     if args.compare_augmentation:
         compare("Q3.6 data augmentation", {
-            "no augmentation": make_your_model(data_manager, args, "no_aug"),
+            "no augmentation": make_your_model(data_manager, args, "no_aug", is_augmentation=False),
             "augmentation": make_your_model(data_manager, args, "aug", is_augmentation=True),
         }, data_manager, args, out, "compare_augmentation")
     if args.compare_mixup:

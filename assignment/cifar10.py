@@ -37,10 +37,12 @@ def train(net, data, epochs, args):
     from coursekit.inspection import accuracy
     from coursekit.training import fit_classifier
 
+    from coursekit.train_config import TrainConfig
+
     (x_train, y_train), (x_test, y_test) = data
-    history = fit_classifier(net, x_train, y_train, x_test, y_test, num_classes=10, batch_size=args.batch_size,
-                             epochs=epochs, optimizer="sgd", learning_rate=args.lr, value_range=(-1.0, 1.0),
-                             seed=args.seed, backup_dir=backup_path(args, net.name),
+    config = TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=epochs, optimizer="sgd",
+                         learning_rate=args.lr, value_range=(-1.0, 1.0), seed=args.seed)
+    history = fit_classifier(net, (x_train, y_train), (x_test, y_test), config, backup_dir=backup_path(args, net.name),
                              strategy=getattr(args, "strategy_object", None))
     return accuracy(net, x_test, y_test), history
 

@@ -93,12 +93,8 @@ def run(args):
 
     def train(model, augment):
         start = time.perf_counter()
-        history = fit_classifier(model, x_train, y_train, x_valid, y_valid, num_classes=10,
-                                 batch_size=args.batch_size, epochs=args.epochs,
-                                 optimizer=recipe_optimizer(args, len(y_train)), learning_rate=args.learning_rate,
-                                 loss=recipe_loss(args), augment=augment, value_range=(0.0, 1.0),
-                                 patience=args.patience, seed=args.seed, strategy=strategy,
-                                 backup_dir=backup_path(args, "augmented" if augment else "plain"))
+        history = fit_classifier(model, (x_train, y_train), (x_valid, y_valid), recipe_config(args, augment),
+                                 strategy=strategy, backup_dir=backup_path(args, "augmented" if augment else "plain"))
         seconds = time.perf_counter() - start
         return accuracy(model, x_test, y_test), history, seconds
 
@@ -128,17 +124,15 @@ def run(args):
     return 0
 
 
-def recipe_optimizer(args, n_train):
-    """Adam as the seed, or AdamW with ``--weight-decay``; with ``--cosine`` the rate decays to 0 over the run."""
-    import keras
+def recipe_config(args, augment):
+    """The training settings: Adam as the seed, or with ``--cosine`` (rate decayed to 0 over ``--epochs``),
+    ``--weight-decay`` (decoupled, as AdamW) and ``--label-smoothing``."""
+    from coursekit.train_config import TrainConfig
 
-    rate = args.learning_rate
-    if args.cosine:
-        steps = args.epochs * -(-n_train // args.batch_size)
-        rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps)
-    if args.weight_decay > 0:
-        return keras.optimizers.AdamW(rate, weight_decay=args.weight_decay)
-    return keras.optimizers.Adam(rate) if args.cosine else "adam"
+    return TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=args.epochs, optimizer="adam",
+                       learning_rate=args.learning_rate, schedule="cosine" if args.cosine else "constant",
+                       weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, augment=augment,
+                       value_range=(0.0, 1.0), patience=args.patience, seed=args.seed)
 
 
 def describe_recipe(args):
@@ -151,12 +145,3 @@ def describe_recipe(args):
     if args.label_smoothing:
         parts.append(f"label smoothing {args.label_smoothing}")
     return ", ".join(parts)
-
-
-def recipe_loss(args):
-    """The seed's cross-entropy, with ``--label-smoothing`` when given (``None``: the trainer's default)."""
-    import keras
-
-    if not args.label_smoothing:
-        return None
-    return keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=args.label_smoothing)

@@ -26,11 +26,12 @@ from bench.timing import (EpochTimer, matmul_gflops, random_images, steady_epoch
 
 def train_rate_project(build, x, y, batch_size, epochs, **variant):
     """Images/s and steady epoch time of ``fit_classifier``; ``variant`` adds e.g. ``adversarial``, ``sam_rho``."""
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
 
     timer = EpochTimer()
-    fit_classifier(build(), x, y, num_classes=10, batch_size=batch_size, epochs=epochs, verbose=False,
-                   callbacks=[timer], **variant)
+    fit_classifier(build(), (x, y), None, TrainConfig(num_classes=10, batch_size=batch_size, epochs=epochs,
+                                                      verbose=False, **variant), callbacks=[timer])
     return len(x) / steady_epoch(timer.times), steady_epoch(timer.times)
 
 
@@ -83,7 +84,8 @@ def in_bfloat16(fn):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes for CI (seconds, figures not meaningful)")
-    parser.add_argument("--repeats", type=int, default=None, help="alternating rounds per figure (default 2, quick 1)")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="alternating rounds per figure (default 2, quick 1)")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
     args = parser.parse_args(argv)
     from bench import reference
@@ -140,8 +142,9 @@ def main(argv=None):
 
     print("attack throughput ...", flush=True)
     net = default_cnn(num_classes=10)
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
-    fit_classifier(net, x, y, num_classes=10, batch_size=batch, epochs=1, verbose=False)
+    fit_classifier(net, (x, y), None, TrainConfig(num_classes=10, batch_size=batch, epochs=1, verbose=False))
     ref_net = reference.default_cnn()
     ref_net.set_weights(net.get_weights())
     xa, ya = x[:n_attack], y[:n_attack]

@@ -31,6 +31,7 @@ def _timed(fn):
 def measure(n=2000, epochs=2, repeats=2):
     from coursekit.architectures import default_cnn
     from coursekit.attacks import pgd
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
     from models import DefaultModel
 
@@ -47,8 +48,9 @@ def measure(n=2000, epochs=2, repeats=2):
     for _ in range(repeats):
         for name, x in data.items():
             timer = EpochTimer()
-            fit_classifier(default_cnn(num_classes=10), x, y, num_classes=10, batch_size=64, epochs=epochs,
-                           verbose=False, callbacks=[timer])
+            fit_classifier(default_cnn(num_classes=10), (x, y), None, TrainConfig(num_classes=10, batch_size=64,
+                                                                                  epochs=epochs, verbose=False),
+                           callbacks=[timer])
             best = lambda key, value: min(rows[name].get(key, float("inf")), value)  # noqa: E731
             rows[name]["fit_epoch_s"] = best("fit_epoch_s", steady_epoch(timer.times))
             net.predict_proba(x[:64])  # warm

@@ -166,11 +166,12 @@ def load_animals(quick, repeats=2):
 def _fit_rate(build, x, y, num_classes, batch_size, epochs, **kwargs):
     """Images (or rows) per second of ``fit_classifier`` once compiled: the fastest epoch after the first."""
     from bench.timing import EpochTimer, steady_epoch
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
 
     timer = EpochTimer()
-    fit_classifier(build(), x, y, num_classes=num_classes, batch_size=batch_size, epochs=epochs, verbose=False,
-                   callbacks=[timer], **kwargs)
+    fit_classifier(build(), (x, y), None, TrainConfig(num_classes=num_classes, batch_size=batch_size, epochs=epochs,
+                                                      verbose=False, **kwargs), callbacks=[timer])
     return len(x) / steady_epoch(timer.times)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from coursekit.architectures import mlp
 from coursekit.losses import SmoothedCrossEntropy
+from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 
 
@@ -33,11 +34,12 @@ class DenseClassifier:
 
     def fit(self, data, batch_size=None, num_epochs=None):
         """Train on ``data.X_train`` with ``data.X_valid`` for validation; returns the Keras ``History``."""
-        self.history = fit_classifier(
-            self.model, data.X_train, data.y_train, data.X_valid, data.y_valid, num_classes=self.num_classes,
-            batch_size=batch_size or self.batch_size, epochs=num_epochs or self.num_epochs,
-            optimizer=self.optimizer, learning_rate=self.learning_rate, value_range=(0.0, 1.0), seed=self.seed,
-            verbose=self.verbose, loss=self.loss, strategy=self.strategy)
+        config = TrainConfig(num_classes=self.num_classes, batch_size=batch_size or self.batch_size,
+                             epochs=num_epochs or self.num_epochs, optimizer=self.optimizer,
+                             learning_rate=self.learning_rate, value_range=(0.0, 1.0), seed=self.seed,
+                             verbose=self.verbose, loss=self.loss)
+        self.history = fit_classifier(self.model, (data.X_train, data.y_train), (data.X_valid, data.y_valid), config,
+                                      strategy=self.strategy)
         return self.history
 
     def predict(self, X):

@@ -40,11 +40,16 @@ class OneHotBinaryCrossentropy(keras.losses.Loss):
     pipeline as the multi-class ones: column 1 of the one-hot target is the positive class.
     """
 
-    def __init__(self, name="binary_crossentropy", **kwargs):
+    def __init__(self, label_smoothing=0.0, name="binary_crossentropy", **kwargs):
         super().__init__(name=name, **kwargs)
+        self.label_smoothing = float(label_smoothing)
 
     def call(self, y_true, y_pred):
-        return keras.losses.binary_crossentropy(ops.cast(y_true[:, 1:], y_pred.dtype), y_pred, from_logits=True)
+        return keras.losses.binary_crossentropy(ops.cast(y_true[:, 1:], y_pred.dtype), y_pred, from_logits=True,
+                                                label_smoothing=self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def _one_logit_accuracy(y_true, y_pred):

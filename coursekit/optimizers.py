@@ -1,26 +1,32 @@
 """Optimizers chosen by the names the template uses."""
 import keras
 
-_FACTORIES = {
-    "adam": lambda lr: keras.optimizers.Adam(learning_rate=lr),
-    "sgd": lambda lr: keras.optimizers.SGD(learning_rate=lr),
-    "momentum": lambda lr: keras.optimizers.SGD(learning_rate=lr, momentum=0.9),
-    "rmsprop": lambda lr: keras.optimizers.RMSprop(learning_rate=lr),
-    "adagrad": lambda lr: keras.optimizers.Adagrad(learning_rate=lr),
-    "nadam": lambda lr: keras.optimizers.Nadam(learning_rate=lr),
+_FACTORIES = {  # weight_decay: decoupled (AdamW-style) in every Keras 3 optimizer; None = off
+    "adam": lambda lr, wd: keras.optimizers.Adam(learning_rate=lr, weight_decay=wd),
+    "sgd": lambda lr, wd: keras.optimizers.SGD(learning_rate=lr, weight_decay=wd),
+    "momentum": lambda lr, wd: keras.optimizers.SGD(learning_rate=lr, momentum=0.9, weight_decay=wd),
+    "rmsprop": lambda lr, wd: keras.optimizers.RMSprop(learning_rate=lr, weight_decay=wd),
+    "adagrad": lambda lr, wd: keras.optimizers.Adagrad(learning_rate=lr, weight_decay=wd),
+    "nadam": lambda lr, wd: keras.optimizers.Nadam(learning_rate=lr, weight_decay=wd),
 }
 
 OPTIMIZER_NAMES = tuple(_FACTORIES)
 
 
-def get_optimizer(name, learning_rate):
-    """A fresh Keras optimizer for ``name`` (one of ``OPTIMIZER_NAMES``) or an optimizer instance as is."""
+def get_optimizer(name, learning_rate, weight_decay=0.0, decay_steps=None):
+    """A fresh Keras optimizer for ``name`` (one of ``OPTIMIZER_NAMES``) or an optimizer instance as is.
+
+    ``weight_decay`` > 0 adds decoupled weight decay; ``decay_steps`` makes the rate follow a cosine from
+    ``learning_rate`` down to 0 over that many steps."""
     if isinstance(name, keras.optimizers.Optimizer):
         return name
     check_optimizer_name(name)
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
-    return _FACTORIES[name.lower()](float(learning_rate))
+    rate = float(learning_rate)
+    if decay_steps:
+        rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=int(decay_steps))
+    return _FACTORIES[name.lower()](rate, float(weight_decay) or None)
 
 
 def check_optimizer_name(name):

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 
 
@@ -14,7 +15,8 @@ def binary_mlp(input_dim, hidden=(256, 128), activation="relu", dropout=0.1, ker
     inputs = keras.Input((int(input_dim),), name="features")
     x = inputs
     for i, units in enumerate(hidden):
-        x = layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer, name=f"hidden{i + 1}")(x)
+        x = layers.Dense(units, activation=activation, kernel_initializer=kernel_initializer,
+                         name=f"hidden{i + 1}")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout{i + 1}")(x)
     logit = layers.Dense(1, kernel_initializer=kernel_initializer, name="logit", dtype="float32")(x)  # float32 loss
@@ -43,10 +45,10 @@ class BinaryMLP:
         self.history = None
 
     def _fit(self, X, y, X_valid, y_valid, epochs, patience, batch_size):
-        self.history = fit_classifier(self.model, X, y, X_valid, y_valid, num_classes=2,
-                                      batch_size=batch_size or self.batch_size, epochs=epochs,
-                                      optimizer=self.optimizer, learning_rate=self.learning_rate,
-                                      patience=patience, seed=self.seed, verbose=self.verbose, strategy=self.strategy)
+        config = TrainConfig(num_classes=2, batch_size=batch_size or self.batch_size, epochs=epochs,
+                             optimizer=self.optimizer, learning_rate=self.learning_rate, patience=patience,
+                             seed=self.seed, verbose=self.verbose)
+        self.history = fit_classifier(self.model, (X, y), (X_valid, y_valid), config, strategy=self.strategy)
         return self.history
 
     def fit(self, data, batch_size=None, num_epochs=None):

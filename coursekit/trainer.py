@@ -42,30 +42,25 @@ class ClassifierTrainer(BuildFromExampleBatch):
 
     Args:
         net: the functional model to train (its logits are reached via ``network_view``).
+        config: a ``TrainConfig``; the step reads its ``mixup_alpha`` (Beta(alpha, alpha) mixup of the
+            augmented batch), ``sam_rho`` (SAM radius), ``adversarial`` (an ``AdversarialTraining``: PGD
+            examples made in inference mode), ``seed`` (mixup draws and PGD starts, with the step counter;
+            taken modulo 2**31) and ``output_kind`` (``'probabilities'`` for a network whose softmax cannot
+            be found: its ``log(p)`` is trained on). 0 / ``None`` turn each off.
         augmenter: a Keras layer applied with ``training=True`` to each training batch.
-        mixup_alpha: Beta(alpha, alpha) mixup of the (augmented) batch; 0 turns it off.
-        sam_rho: SAM neighbourhood radius; 0 turns SAM off.
-        adversarial: an ``AdversarialTraining``; PGD examples are made in inference mode.
-        seed: seeds the mixup draws and the PGD start points (with the step counter); default 0,
-            taken modulo 2**31.
-        output_kind: ``'probabilities'`` for a network whose softmax ``logits_model`` cannot find
-            (its ``log(p)`` is then trained on); ``None`` finds the logits or takes the output as logits.
         **kwargs: ``keras.Model`` arguments; ``name`` defaults to ``net.name + '_trainer'``.
     The trainer outputs logits; compile it with a ``from_logits=True`` loss.
     """
 
-    def __init__(self, net, augmenter=None, mixup_alpha=0.0, sam_rho=0.0, adversarial=None, seed=0,
-                 output_kind=None, **kwargs):
+    def __init__(self, net, config, augmenter=None, **kwargs):
         super().__init__(name=kwargs.pop("name", net.name + "_trainer"), **kwargs)
-        if mixup_alpha < 0 or sam_rho < 0:
-            raise ValueError(f"mixup_alpha and sam_rho must be >= 0, got {mixup_alpha} and {sam_rho}")
         self.net = net
-        self.logits_net = network_view(net, kind=output_kind, warn=False).logits
+        self.logits_net = network_view(net, kind=config.output_kind, warn=False).logits
         self.augmenter = augmenter
-        self.mixup_alpha = float(mixup_alpha)
-        self.sam_rho = float(sam_rho)
-        self.adversarial = adversarial
-        self.seed = int(seed) % (2 ** 31)
+        self.mixup_alpha = float(config.mixup_alpha)
+        self.sam_rho = float(config.sam_rho)
+        self.adversarial = config.adversarial
+        self.seed = int(config.seed) % (2 ** 31)
         self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
 
     def call(self, x, training=False):

@@ -13,21 +13,19 @@ from coursekit.pipelines import classification_dataset, training_dataset
 from coursekit.progress import keras_verbosity
 from coursekit.resume import TrainingBackup, check_backup, completed_epochs, data_digest, fingerprint
 from coursekit.runtime import describe, jit_compile_setting, tensorboard_callback
+from coursekit.train_config import TrainConfig
 from coursekit.trainer import ClassifierTrainer
 
 
-def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_classes, batch_size=32, epochs=10,
-                   optimizer="adam", learning_rate=1e-3, augment=False, value_range=(-1.0, 1.0), mixup_alpha=0.0,
-                   sam_rho=0.0, adversarial=None, patience=None, monitor="val_accuracy", seed=0, verbose=True,
-                   callbacks=(), loss=None, strategy=None, output_kind=None, backup_dir=None, jit_compile=None):
-    """Train ``net`` in place and return the Keras ``History``.
+def fit_classifier(net, train, valid=None, config=None, *, callbacks=(), strategy=None, backup_dir=None):
+    """Train ``net`` in place on ``train = (x, y)``, validating on ``valid = (x, y)``; returns the Keras ``History``.
 
-    ``patience`` enables early stopping on ``monitor`` with the best weights restored;
-    ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None``
-    when it ran all ``epochs``. A run whose training loss becomes NaN or infinite (a learning
-    rate too large) stops after that epoch with the weights from before it and a printed
-    explanation; ``history.diverged_epoch`` is then that epoch, else ``None``. Everything
-    random is driven by ``seed``. ``loss`` takes one-hot targets and logits (default: ``CategoricalCrossentropy(from_logits=True)``).
+    ``config`` is a ``TrainConfig`` (its defaults with ``num_classes`` read from ``net``'s output when
+    ``None``). Its ``patience`` enables early stopping on ``monitor`` with the best weights restored;
+    ``history.stopped_epoch`` is the (1-based) epoch training stopped at, or ``None`` when it ran all epochs.
+    A run whose training loss becomes NaN or infinite (a learning rate too large) stops after that epoch with
+    the weights from before it and a printed explanation; ``history.diverged_epoch`` is then that epoch, else
+    ``None``. Everything random is driven by ``config.seed``. Labels are class ids or one-hot rows.
 
     Under a ``tf.distribute`` ``strategy`` the network is copied into the strategy's scope,
     each global batch is split across replicas (the loss is scaled so gradients match one
@@ -37,40 +35,39 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
     a run killed at any point and started again with the same arguments carries on from the last
     finished epoch and ends with the weights and history of an uninterrupted run; early stopping's
     patience count carries on too. The folder is removed when the run completes, and a backup made
-    with other settings, another network or other data is refused.
+    with another config, another network or other data is refused.
 
-    ``jit_compile`` is Keras' (``'auto'``: XLA on when a GPU is present; ``True``/``False``); ``None`` takes
-    the run-wide setting of ``coursekit.runtime.configure`` (``'auto'`` unless a task's ``--jit`` set it).
-    With ``verbose`` a first line names the device, the dtype policy and whether XLA is on.
+    With ``config.verbose`` a first line names the device, the dtype policy and whether XLA is on.
     """
-    jit_compile = jit_compile_setting(jit_compile)
-    if int(epochs) < 1 or int(batch_size) < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got epochs={epochs}, batch_size={batch_size}")
-    keras.utils.set_random_seed(seed)
+    if config is None:
+        config = TrainConfig(num_classes=max(int(net.outputs[0].shape[-1]), 2))
+    c = config
+    x_train, y_train = train
+    x_valid, y_valid = valid if valid is not None else (None, None)
+    jit_compile = jit_compile_setting(c.jit_compile)
+    keras.utils.set_random_seed(c.seed)
     first_epoch = 0
     if backup_dir is not None:
-        settings = dict(num_classes=num_classes, batch_size=batch_size, epochs=epochs, optimizer=optimizer,
-                        learning_rate=learning_rate, augment=augment, value_range=value_range,
-                        mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, patience=patience,
-                        monitor=monitor, seed=seed, loss=loss, output_kind=output_kind,
-                        valid=None if x_valid is None else data_digest(x_valid, y_valid))
+        settings = {**c.fingerprint(), "valid": None if x_valid is None else data_digest(x_valid, y_valid)}
         check_backup(backup_dir, fingerprint(net, x_train, y_train, settings))
         first_epoch = completed_epochs(backup_dir)
-    train_ds, steps = training_dataset(x_train, y_train, num_classes, batch_size, seed=seed, first_epoch=first_epoch,
-                                       name="training data x_train", mixup_alpha=mixup_alpha)
+    train_ds, steps = training_dataset(x_train, y_train, c.num_classes, c.batch_size, seed=c.seed,
+                                       first_epoch=first_epoch, name="training data x_train",
+                                       mixup_alpha=c.mixup_alpha)
     valid_ds = None
     if x_valid is not None:
-        valid_ds = classification_dataset(x_valid, y_valid, num_classes, max(int(batch_size), 256),
+        valid_ds = classification_dataset(x_valid, y_valid, c.num_classes, max(int(c.batch_size), 256),
                                           name="validation data x_valid")
     guard = StopOnDivergence(net.name)
     callbacks = [guard, *callbacks]  # first: the others see the restored weights of a diverged epoch
     stopper = None
-    if patience is not None:
-        if valid_ds is None and monitor.startswith("val_"):
-            raise ValueError(f"early stopping on {monitor!r} needs validation data")
-        stopper = keras.callbacks.EarlyStopping(monitor=monitor, patience=int(patience), restore_best_weights=True,
-                                                mode="max" if monitor.endswith("accuracy") else "auto",
-                                                verbose=1 if verbose else 0)
+    if c.patience is not None:
+        if valid_ds is None and c.monitor.startswith("val_"):
+            raise ValueError(f"early stopping on {c.monitor!r} needs validation data")
+        stopper = keras.callbacks.EarlyStopping(monitor=c.monitor, patience=int(c.patience),
+                                                restore_best_weights=True,
+                                                mode="max" if c.monitor.endswith("accuracy") else "auto",
+                                                verbose=1 if c.verbose else 0)
         callbacks.append(stopper)
     backup = None
     if backup_dir is not None:
@@ -81,27 +78,29 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
         callbacks.append(board)
 
     one_logit = net.outputs[0].shape[-1] == 1
-    if one_logit and num_classes != 2:
-        raise ValueError(f"a network with one output is a binary classifier: use num_classes=2, not {num_classes}")
-    default_loss = OneHotBinaryCrossentropy() if one_logit else keras.losses.CategoricalCrossentropy(from_logits=True)
+    if one_logit and c.num_classes != 2:
+        raise ValueError(f"a network with one output is a binary classifier: use num_classes=2, not {c.num_classes}")
+    default_loss = (OneHotBinaryCrossentropy(label_smoothing=c.label_smoothing) if one_logit else
+                    keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=c.label_smoothing))
 
     def build_trainer(model):
-        trainer = ClassifierTrainer(model, augmenter=build_augmenter(value_range, seed=seed) if augment else None,
-                                    mixup_alpha=mixup_alpha, sam_rho=sam_rho, adversarial=adversarial, seed=seed,
-                                    output_kind=output_kind)
-        trainer.compile(optimizer=get_optimizer(optimizer, learning_rate), loss=loss or default_loss,
+        trainer = ClassifierTrainer(model, c, augmenter=build_augmenter(c.value_range, seed=c.seed) if c.augment
+                                    else None)
+        optimizer = get_optimizer(c.optimizer, c.learning_rate, c.weight_decay,
+                                  decay_steps=c.epochs * steps if c.schedule == "cosine" else None)
+        trainer.compile(optimizer=optimizer, loss=c.loss or default_loss,
                         metrics=[OneHotBinaryAccuracy() if one_logit else
                                  keras.metrics.CategoricalAccuracy(name="accuracy")],
                         jit_compile=jit_compile)
         first = np.asarray(x_train[:1], np.float32)
-        trainer.example_batch = (first, one_hot_or_ids(y_train[:1], num_classes))
+        trainer.example_batch = (first, one_hot_or_ids(y_train[:1], c.num_classes))
         if backup is not None:  # BackupAndRestore restores into a built model
             trainer(first)
         return trainer
 
-    fit_args = dict(validation_data=valid_ds, epochs=int(epochs), steps_per_epoch=steps, callbacks=callbacks,
+    fit_args = dict(validation_data=valid_ds, epochs=int(c.epochs), steps_per_epoch=steps, callbacks=callbacks,
                     shuffle=False,  # the dataset shuffles itself, by epoch
-                    verbose=keras_verbosity(verbose))
+                    verbose=keras_verbosity(c.verbose))
     if strategy is None:
         trainer = build_trainer(net)
     else:
@@ -109,7 +108,7 @@ def fit_classifier(net, x_train, y_train, x_valid=None, y_valid=None, *, num_cla
             replica = keras.models.clone_model(net)
             replica.set_weights(net.get_weights())
             trainer = build_trainer(replica)
-    if verbose:
+    if c.verbose:
         print(describe(trainer, jit_compile))
     history = trainer.fit(train_ds, **fit_args)
     if strategy is not None:

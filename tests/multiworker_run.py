@@ -16,6 +16,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 from coursekit.architectures import default_cnn  # noqa: E402
+from coursekit.train_config import TrainConfig  # noqa: E402
 from coursekit.training import fit_classifier  # noqa: E402
 
 rng = np.random.default_rng(0)
@@ -26,7 +27,8 @@ net = default_cnn(16, 16, 3, 3)
 # Plain SGD: its step is proportional to the gradient, so a wrongly scaled (summed, not averaged) gradient
 # shows, while kernel rounding stays at rounding size. (Adam's first steps are about lr * sign(gradient):
 # with oneDNN's kernels, rounding flips the sign of near-zero gradients and moves weights by up to lr.)
-history = fit_classifier(net, x, y, x[:32], y[:32], num_classes=3, batch_size=16, epochs=2, optimizer="sgd",
-                         learning_rate=0.05, seed=3, verbose=False, strategy=strategy)
+history = fit_classifier(net, (x, y), (x[:32], y[:32]), TrainConfig(num_classes=3, batch_size=16, epochs=2,
+                                                                    optimizer="sgd", learning_rate=0.05, seed=3,
+                                                                    verbose=False), strategy=strategy)
 replicas = strategy.num_replicas_in_sync if strategy is not None else 1
 np.savez(sys.argv[1], *net.get_weights(), loss=np.array(history.history["loss"]), replicas=replicas)

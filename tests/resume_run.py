@@ -17,6 +17,7 @@ import tensorflow as tf  # noqa: E402
 
 from coursekit.architectures import residual_cnn  # noqa: E402
 from coursekit.trainer import AdversarialTraining  # noqa: E402
+from coursekit.train_config import TrainConfig  # noqa: E402
 from coursekit.training import fit_classifier  # noqa: E402
 from tests.conftest import make_blobs_images  # noqa: E402
 
@@ -39,12 +40,10 @@ def main(backup_dir, kill_at, out):
     off = os.environ.get("RESUME_RUN_OFF", "").split(",")  # for diagnosis: parts to leave out
     net = residual_cnn(16, 16, 3, num_blocks=2, feature_maps=8, num_classes=3,
                        drop_rate=0.0 if "dropout" in off else 0.2, batch_norm=True)
-    history = fit_classifier(net, X[:48], y[:48], X[48:], y[48:], num_classes=3, batch_size=16, epochs=6,
-                             augment="augment" not in off, mixup_alpha=0.0 if "mixup" in off else 0.2,
-                             adversarial=None if "pgd" in off else AdversarialTraining(0.03, 2, 0.01),
-                             patience=2, learning_rate=0.01, seed=3, verbose=False,
-                             callbacks=[KillAfter(kill_at)] if kill_at > 0 else [],
-                             backup_dir=None if backup_dir == "-" else backup_dir)
+    history = fit_classifier(net, (X[:48], y[:48]), (X[48:], y[48:]), TrainConfig(num_classes=3, batch_size=16,
+                                                                                  epochs=6,
+                                                                                  augment="augment" not in off,
+                                                                                  mixup_alpha=0.0 if "mixup" in off else 0.2, adversarial=None if "pgd" in off else AdversarialTraining(0.03, 2, 0.01), patience=2, learning_rate=0.01, seed=3, verbose=False), callbacks=[KillAfter(kill_at)] if kill_at > 0 else [], backup_dir=None if backup_dir == "-" else backup_dir)
     np.savez(out, *net.get_weights(), epochs=np.array(history.epoch),
              **{f"h_{k}": np.array(v) for k, v in history.history.items()},
              stopped=np.array(history.stopped_epoch or 0))

@@ -3,6 +3,7 @@ import tensorflow as tf
 
 from coursekit.architectures import residual_cnn
 from coursekit.augmentation import build_augmenter
+from coursekit.train_config import TrainConfig
 from coursekit.trainer import ClassifierTrainer
 
 
@@ -25,10 +26,10 @@ def test_trainer_augments_training_batches_but_never_predictions():
     x = _images()
     y = tf.one_hot(np.arange(8) % 3, 3)
     net = residual_cnn(16, 16, 3, num_blocks=1, feature_maps=4, num_classes=3)
-    trainer = ClassifierTrainer(net, augmenter=build_augmenter(seed=1))
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3), augmenter=build_augmenter(seed=1))
     x_train, _, _ = trainer.prepare_batch(tf.constant(x), y)
     assert not np.allclose(np.asarray(x_train), x)
     np.testing.assert_allclose(np.asarray(trainer(x, training=False)),
                                np.asarray(trainer.logits_net(x, training=False)), rtol=1e-6)
-    plain = ClassifierTrainer(net)
+    plain = ClassifierTrainer(net, TrainConfig(num_classes=3))
     np.testing.assert_array_equal(np.asarray(plain.prepare_batch(tf.constant(x), y)[0]), x)

@@ -250,20 +250,17 @@ def test_imagenette_recipe_run_trains_only_with_augmentation_and_resumes_its_set
     assert not (tmp_path / "out" / "progress.png").exists()
 
 
-def test_imagenette_recipe_options_build_the_optimizer_and_loss():
+def test_imagenette_recipe_options_become_the_training_config():
     from argparse import Namespace
 
-    import keras
-
-    from assignment.imagenette import recipe_loss, recipe_optimizer
+    from assignment.imagenette import recipe_config
 
     seed_like = Namespace(learning_rate=1e-3, cosine=False, weight_decay=0.0, label_smoothing=0.0, epochs=10,
-                          batch_size=64)
-    assert recipe_optimizer(seed_like, 640) == "adam" and recipe_loss(seed_like) is None
+                          batch_size=64, patience=8, seed=0)
+    config = recipe_config(seed_like, augment=False)
+    assert (config.optimizer, config.schedule, config.weight_decay, config.label_smoothing) == ("adam", "constant",
+                                                                                                0.0, 0.0)
     recipe = Namespace(**{**vars(seed_like), "cosine": True, "weight_decay": 0.05, "label_smoothing": 0.1})
-    opt = recipe_optimizer(recipe, 640)
-    assert isinstance(opt, keras.optimizers.AdamW) and opt.weight_decay == 0.05
-    schedule = keras.optimizers.schedules.deserialize(opt.get_config()["learning_rate"])
-    assert float(schedule(0)) == pytest.approx(1e-3) and float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
-    assert float(schedule(50)) == pytest.approx(5e-4, rel=1e-3)   # 10 epochs x 10 steps: half-way
-    assert recipe_loss(recipe).get_config()["label_smoothing"] == 0.1
+    config = recipe_config(recipe, augment=True)
+    assert (config.schedule, config.weight_decay, config.label_smoothing, config.augment) == ("cosine", 0.05, 0.1,
+                                                                                              True)

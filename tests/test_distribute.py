@@ -18,6 +18,7 @@ SCRIPT = textwrap.dedent("""
     import keras
     from coursekit.architectures import default_cnn
     from coursekit.attacks import fgsm, mim, pgd
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
 
     rng = np.random.default_rng(0)
@@ -61,6 +62,7 @@ def test_mixed_precision_trains_with_float32_logits_and_finite_loss():
 
     from coursekit.architectures import residual_cnn
     from coursekit.distribute import get_strategy, mixed_precision_policy
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
 
     try:
@@ -71,7 +73,8 @@ def test_mixed_precision_trains_with_float32_logits_and_finite_loss():
         rng = np.random.default_rng(0)
         x = rng.uniform(-1, 1, (32, 16, 16, 3)).astype("float32")
         y = rng.integers(0, 3, 32)
-        hist = fit_classifier(net, x, y, num_classes=3, batch_size=16, epochs=1, sam_rho=0.05, verbose=False)
+        hist = fit_classifier(net, (x, y), None, TrainConfig(num_classes=3, batch_size=16, epochs=1, sam_rho=0.05,
+                                                             verbose=False))
         assert np.isfinite(hist.history["loss"]).all()
         assert net.predict(x, verbose=0).dtype == np.float32
     finally:

@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 
+from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 
 
@@ -41,8 +42,8 @@ def test_a_diverging_epoch_stops_training_and_puts_back_the_weights_from_before_
     x, y = data
     net = _mlp()
     recorder = WeightsAtEpochEnd(net)
-    history = fit_classifier(net, x, y, x, y, num_classes=3, batch_size=16, epochs=6, verbose=False,
-                             optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=8)), callbacks=[recorder])
+    history = fit_classifier(net, (x, y), (x, y), TrainConfig(num_classes=3, batch_size=16, epochs=6, verbose=False,
+                                                              optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=8))), callbacks=[recorder])
     assert history.diverged_epoch == 3  # 4 steps an epoch: the rate jumps in epoch 3
     assert len(history.history["loss"]) == 3 and not np.isfinite(history.history["loss"][-1])
     assert np.all(np.isfinite(history.history["loss"][:2]))
@@ -61,9 +62,10 @@ def test_early_stopping_never_keeps_the_overflowed_weights(data, monitor):
     the diverged epoch has the best validation accuracy, and early stopping must not keep its weights."""
     x, y = data
     net = _mlp()
-    history = fit_classifier(net, x, y, x, np.zeros_like(y), num_classes=3, batch_size=16, epochs=6,
-                             verbose=False, patience=5, monitor=monitor,
-                             optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=4)))
+    history = fit_classifier(net, (x, y), (x, np.zeros_like(y)), TrainConfig(num_classes=3, batch_size=16, epochs=6,
+                                                                             verbose=False, patience=5,
+                                                                             monitor=monitor,
+                                                                             optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=4))))
     assert history.diverged_epoch == 2 and history.stopped_epoch is None
     if monitor == "val_accuracy":
         assert history.history["val_accuracy"][1] == 1.0 > history.history["val_accuracy"][0]
@@ -72,8 +74,8 @@ def test_early_stopping_never_keeps_the_overflowed_weights(data, monitor):
 
 def test_a_run_that_stays_finite_runs_every_epoch_and_says_nothing(data, capsys):
     x, y = data
-    history = fit_classifier(_mlp(), x, y, num_classes=3, batch_size=16, epochs=3, verbose=False,
-                             optimizer="sgd", learning_rate=0.01)
+    history = fit_classifier(_mlp(), (x, y), None, TrainConfig(num_classes=3, batch_size=16, epochs=3, verbose=False,
+                                                               optimizer="sgd", learning_rate=0.01))
     assert history.diverged_epoch is None and len(history.history["loss"]) == 3
     assert "training loss" not in capsys.readouterr().out
 
@@ -101,8 +103,8 @@ def test_the_templates_default_model_at_its_learning_rate_stops_with_the_explana
 
 def test_the_advice_names_the_optimizer_in_use(data, capsys):
     x, y = data
-    history = fit_classifier(_mlp(), x, y, num_classes=3, batch_size=16, epochs=3, verbose=False,
-                             optimizer=keras.optimizers.Adam(StepSchedule(calm_steps=0)))
+    history = fit_classifier(_mlp(), (x, y), None, TrainConfig(num_classes=3, batch_size=16, epochs=3, verbose=False,
+                                                               optimizer=keras.optimizers.Adam(StepSchedule(calm_steps=0))))
     assert history.diverged_epoch == 1
     printed = capsys.readouterr().out
     assert "(Adam at learning rate 1e+30: try 1e+29)." in printed and "adaptive" not in printed
@@ -115,8 +117,9 @@ def test_the_learning_curves_show_where_and_why_they_end(data):
     from coursekit.plots import plot_comparison, plot_progress
 
     x, y = data
-    history = fit_classifier(_mlp(), x, y, x, y, num_classes=3, batch_size=16, epochs=6, verbose=False,
-                             optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=8)))
+    history = fit_classifier(_mlp(), (x, y), (x, y), TrainConfig(num_classes=3, batch_size=16, epochs=6,
+                                                                 verbose=False,
+                                                                 optimizer=keras.optimizers.SGD(StepSchedule(calm_steps=8))))
     for fig in (plot_progress(history), plot_comparison({"run": history})):
         loss_ax = fig.axes[0]
         assert "loss not finite in epoch 3" in loss_ax.get_xlabel()

@@ -67,7 +67,7 @@ class Disconnect(keras.callbacks.Callback):
 def _net(cls, jit, **variant):
     params = dict(name="tiny", width=8, height=8, num_blocks=1, feature_maps=4, num_classes=3, drop_rate=0.1,
                   batch_norm=True, optimizer="adam", learning_rate=1e-2, batch_size=12, num_epochs=1,
-                  verbose=False, patience=None, seed=7, jit_compile=jit)
+                  verbose=False, patience=None, seed=7, jit_compile=jit, is_augmentation=False)
     params.update(variant)
     return cls(**params)
 
@@ -101,7 +101,8 @@ def test_your_model_trains_in_every_gpu_configuration(config, variant, policy, t
     trainer = net.history.trainer
     want_xla = CONFIGS[config][1] and variant != "augmentation"  # Keras runs random layers without XLA
     assert bool(trainer.jit_compile) == want_xla
-    assert describe(trainer, CONFIGS[config][1]).startswith(f"CPU: {CONFIGS[config][0]}, XLA {'on' if want_xla else 'off'}")
+    assert describe(trainer,
+                    CONFIGS[config][1]).startswith(f"CPU: {CONFIGS[config][0]}, XLA {'on' if want_xla else 'off'}")
 
 
 @pytest.mark.parametrize("config, variant", _params(CONFIGS, VARIANTS, fast_variants=("mixup", "sam")))
@@ -178,6 +179,7 @@ def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
 def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy):
     from coursekit.small_nets import cifar_convnet, imagenette_cnn
     from coursekit.tabular import binary_mlp
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
 
     dtype, jit = CONFIGS[config]
@@ -192,8 +194,10 @@ def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy)
                            rng.uniform(-1, 1, (48, 16, 16, 3)).astype(np.float32), 10)
     y = rng.integers(0, classes, 48)
     before = [v.numpy().copy() for v in net.trainable_variables]
-    history = fit_classifier(net, x[:36], y[:36], x[36:], y[36:], num_classes=classes, batch_size=12, epochs=1,
-                             optimizer="sgd", learning_rate=0.05, verbose=False, jit_compile=jit)
+    history = fit_classifier(net, (x[:36], y[:36]), (x[36:], y[36:]), TrainConfig(num_classes=classes, batch_size=12,
+                                                                                  epochs=1, optimizer="sgd",
+                                                                                  learning_rate=0.05, verbose=False,
+                                                                                  jit_compile=jit))
     assert np.isfinite(history.history["loss"][0]) and np.isfinite(history.history["val_loss"][0])
     assert bool(history.trainer.jit_compile) == jit
     assert _changed(before, net)

@@ -2,6 +2,7 @@ import numpy as np
 import tensorflow as tf
 
 from coursekit.mixup import mix_batch, sample_mixup
+from coursekit.train_config import TrainConfig
 
 
 def test_mixed_batch_matches_the_formula():
@@ -37,7 +38,7 @@ def test_trainer_trains_on_mixed_inputs_and_soft_targets():
     import keras
 
     net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3)
-    trainer = ClassifierTrainer(net, mixup_alpha=0.4, seed=5)
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3, mixup_alpha=0.4, seed=5))
     trainer.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 3)).astype(np.float32))
     y = tf.one_hot(np.arange(16) % 3, 3)
@@ -72,7 +73,7 @@ def test_a_step_given_the_draws_mixes_like_a_step_that_draws_them():
     import keras
 
     net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3)
-    trainer = ClassifierTrainer(net, mixup_alpha=0.4, seed=5)
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3, mixup_alpha=0.4, seed=5))
     trainer.compile(optimizer=keras.optimizers.SGD(0.1), loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     x = tf.constant(np.random.default_rng(0).uniform(-1, 1, (16, 8, 8, 3)).astype(np.float32))
     y = tf.one_hot(np.arange(16) % 3, 3)
@@ -93,8 +94,9 @@ def test_mixup_under_xla_repeats_with_the_seed():
     for _ in range(2):
         net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3, drop_rate=0.0)
         net.set_weights([np.full_like(w, 0.05) if w.ndim > 1 else w for w in net.get_weights()])
-        history = fit_classifier(net, X, y, num_classes=3, batch_size=12, epochs=2, mixup_alpha=0.4, seed=4,
-                                 verbose=False, jit_compile=True)
+        history = fit_classifier(net, (X, y), None, TrainConfig(num_classes=3, batch_size=12, epochs=2,
+                                                                mixup_alpha=0.4, seed=4, verbose=False,
+                                                                jit_compile=True))
         assert history.trainer.jit_compile is True
         runs.append(net.get_weights())
     for a, b in zip(*runs):

@@ -23,6 +23,28 @@ def test_positional_order_and_defaults_are_the_templates():
                                                'adam', 10, 20, 0.0001, True]
 
 
+def test_your_models_defaults_are_the_recipe_the_readme_lists():
+    import ast
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("### YourModel's defaults (the recipe)")[1].split("\n#")[0]
+    rows = [line.split("|")[1:3] for line in section.splitlines() if line.startswith("| `")]
+    listed = {name.strip().strip("`"): ast.literal_eval(value.strip().strip("`")) for name, value in rows}
+    assert listed == YourModel.DEFAULTS
+    params = inspect.signature(YourModel).parameters
+    assert {name: params[name].default for name in listed} == listed
+    positional = [p.name for p in params.values() if p.kind == p.POSITIONAL_OR_KEYWORD]
+    assert positional == TEMPLATE_ORDER   # the template's order, as DefaultModel's
+    model = YourModel(num_classes=3)
+    config = model.train_config()
+    assert (model.num_blocks, model.batch_norm, config.epochs, config.batch_size, config.schedule, config.augment,
+            config.weight_decay, config.label_smoothing, config.patience) == (3, True, 60, 32, "cosine", True, 0.05,
+                                                                              0.1, None)
+    positional_call = YourModel("n", 32, 32, 3, 2)   # positional arguments still land on the template's names
+    assert (positional_call.name, positional_call.num_blocks, positional_call.learning_rate) == ("n", 2, 1e-3)
+
+
 @pytest.mark.parametrize("kwargs,match", [
     (dict(num_blocks=6), "num_blocks=6"),
     (dict(optimizer="adamw2"), "unknown optimizer 'adamw2'"),

@@ -44,6 +44,7 @@ def test_killed_twice_and_resumed_ends_like_an_uninterrupted_run(tmp_path):
 def test_a_backup_of_another_configuration_is_refused(tmp_path):
     from coursekit.architectures import residual_cnn
     from coursekit.trainer import AdversarialTraining
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
     from tests.conftest import make_blobs_images
 
@@ -52,9 +53,13 @@ def test_a_backup_of_another_configuration_is_refused(tmp_path):
     X, y = make_blobs_images(n_per_class=20, size=16, seed=5)
     net = residual_cnn(16, 16, 3, num_blocks=2, feature_maps=8, num_classes=3, drop_rate=0.2, batch_norm=True)
     with pytest.raises(ValueError, match=r"different training run \(.*learning_rate: backup 0.01, now 0.001"):
-        fit_classifier(net, X[:48], y[:48], X[48:], y[48:], num_classes=3, batch_size=16, epochs=6, augment=True,
-                       mixup_alpha=0.2, patience=2, learning_rate=0.001, seed=3, verbose=False, backup_dir=backup,
-                       adversarial=AdversarialTraining(0.03, 2, 0.01))
+        fit_classifier(net, (X[:48], y[:48]), (X[48:], y[48:]), TrainConfig(num_classes=3, batch_size=16, epochs=6,
+                                                                            augment=True, mixup_alpha=0.2, patience=2,
+                                                                            learning_rate=0.001, seed=3,
+                                                                            verbose=False,
+                                                                            adversarial=AdversarialTraining(0.03, 2,
+                                                                                                            0.01)),
+                       backup_dir=backup)
     assert completed_epochs(backup) == 1  # the backup is left as it was
 
 
@@ -72,6 +77,7 @@ def test_early_stopping_patience_carries_over_a_restart(tmp_path):
     stopper that forgot its wait count would run on to epoch 6."""
     import keras
 
+    from coursekit.train_config import TrainConfig
     from coursekit.training import fit_classifier
     from tests.conftest import make_blobs_images
 
@@ -87,8 +93,10 @@ def test_early_stopping_patience_carries_over_a_restart(tmp_path):
         keras.utils.set_random_seed(0)
         inputs = keras.Input((X.shape[1],), name="features")  # fixed names: the same network on every build
         net = keras.Model(inputs, keras.layers.Dense(3, name="scores")(inputs), name="linear")
-        return fit_classifier(net, X[:20], y[:20], X[20:], y[20:], num_classes=3, batch_size=10, epochs=8,
-                              optimizer="sgd", learning_rate=1e-30, patience=3, verbose=False,
+        return fit_classifier(net, (X[:20], y[:20]), (X[20:], y[20:]), TrainConfig(num_classes=3, batch_size=10,
+                                                                                   epochs=8, optimizer="sgd",
+                                                                                   learning_rate=1e-30, patience=3,
+                                                                                   verbose=False),
                               callbacks=list(callbacks), backup_dir=backup_dir)
 
     plain = run(None)

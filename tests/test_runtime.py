@@ -3,6 +3,7 @@ import pytest
 
 from coursekit import runtime
 from coursekit.architectures import residual_cnn
+from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 from tests.conftest import make_blobs_images
 
@@ -30,14 +31,16 @@ def test_fit_takes_the_run_wide_xla_setting_and_logs_for_tensorboard(tmp_path, c
     X, y = make_blobs_images(n_per_class=8, num_classes=3, size=8)
     runtime.configure(jit_compile="on", tensorboard_dir=tmp_path / "logs")
     net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3, name="boardnet")
-    history = fit_classifier(net, X[:18], y[:18], X[18:], y[18:], num_classes=3, batch_size=6, epochs=1)
+    history = fit_classifier(net, (X[:18], y[:18]), (X[18:], y[18:]), TrainConfig(num_classes=3, batch_size=6,
+                                                                                  epochs=1))
     assert history.trainer.jit_compile is True
     assert "CPU: float32, XLA on" in capsys.readouterr().out
     events = list((tmp_path / "logs" / "boardnet").rglob("events.out.tfevents.*"))
     assert events and all(e.stat().st_size > 0 for e in events)
     runtime.reset()
     net = residual_cnn(8, 8, 3, num_blocks=1, feature_maps=4, num_classes=3, name="plainnet")
-    history = fit_classifier(net, X[:18], y[:18], num_classes=3, batch_size=6, epochs=1, verbose=False)
+    history = fit_classifier(net, (X[:18], y[:18]), None, TrainConfig(num_classes=3, batch_size=6, epochs=1,
+                                                                      verbose=False))
     assert history.trainer.jit_compile is False and not (tmp_path / "logs" / "plainnet").exists()
 
 

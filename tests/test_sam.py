@@ -62,6 +62,7 @@ def test_batch_norm_statistics_follow_the_first_pass_only():
 
 
 def test_trainer_with_sam_rho_takes_the_sam_step_not_a_plain_one():
+    from coursekit.train_config import TrainConfig
     from coursekit.trainer import ClassifierTrainer
 
     rng = np.random.default_rng(2)
@@ -71,7 +72,7 @@ def test_trainer_with_sam_rho_takes_the_sam_step_not_a_plain_one():
     after = {}
     for rho in (0.0, 0.5):
         model = _tiny(seed=3)
-        trainer = ClassifierTrainer(model, sam_rho=rho)
+        trainer = ClassifierTrainer(model, TrainConfig(num_classes=3, sam_rho=rho))
         trainer.compile(optimizer=keras.optimizers.SGD(0.1), loss=ce)
         trainer.train_on_batch(x, y)
         after[rho] = [v.numpy() for v in model.trainable_variables]

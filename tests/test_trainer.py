@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from coursekit.attacks.core import pgd_core, start_noise
 from coursekit.mixup import sample_mixup
+from coursekit.train_config import TrainConfig
 from coursekit.trainer import AdversarialTraining, ClassifierTrainer
 
 LR, SEED = 0.1, 11
@@ -40,8 +41,8 @@ def _copy(net):
     return twin
 
 
-def _trainer_step(net, x, y, **options):
-    trainer = ClassifierTrainer(net, seed=SEED, **options)
+def _trainer_step(net, x, y, augmenter=None, **options):
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3, seed=SEED, **options), augmenter=augmenter)
     trainer.compile(optimizer=keras.optimizers.SGD(LR), loss=CE, metrics=["accuracy"])
     logs = trainer.train_on_batch(x, y, return_dict=True)
     return trainer, logs
@@ -127,7 +128,7 @@ def test_augmentation_then_mixup_then_attack_in_that_order():
 
 def test_calling_the_trainer_is_inference_unless_told_otherwise():
     net, (x, _) = _net(dropout=0.5, batch_norm=True), _batch()
-    trainer = ClassifierTrainer(net)
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3))
     np.testing.assert_allclose(trainer(x).numpy(), net(x, training=False).numpy(), rtol=1e-6)
     assert not np.allclose(trainer(x, training=True).numpy(), trainer(x).numpy())
 
@@ -141,7 +142,7 @@ def test_logged_accuracy_is_on_the_batch_it_trained_on():
 
 def test_logged_loss_is_the_mean_over_examples_when_the_last_batch_is_smaller():
     net, (x, y) = _net(), _batch(n=10, seed=4)
-    trainer = ClassifierTrainer(net)
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3))
     trainer.compile(optimizer=keras.optimizers.SGD(0.0), loss=CE)  # frozen: every batch sees the same weights
     history = trainer.fit(x, y, batch_size=4, epochs=1, shuffle=False, verbose=0)  # batches of 4, 4 and 2
     per_example = keras.losses.categorical_crossentropy(y, net(x), from_logits=True).numpy()
@@ -153,7 +154,7 @@ def test_sample_weights_reach_weighted_metrics_as_keras_defines_them():
     net, (x, y) = _net(), _batch(n=16, seed=5)
     reference = _copy(net)
     adv = AdversarialTraining(eps=0.3, steps=3, step_size=0.15, clean_weight=0.25)
-    trainer = ClassifierTrainer(net, seed=SEED, adversarial=adv)
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3, seed=SEED, adversarial=adv))
     trainer.compile(optimizer=keras.optimizers.SGD(LR), loss=CE, metrics=["accuracy"],
                     weighted_metrics=[keras.metrics.CategoricalAccuracy(name="weighted_accuracy")])
     logs = trainer.train_on_batch(x, y, return_dict=True)
@@ -191,31 +192,32 @@ def test_sam_takes_a_second_forward_pass_only_when_rho_is_positive():
 
 def test_trainer_is_named_after_its_network_and_passes_keras_arguments_on():
     net = _net()
-    assert ClassifierTrainer(net).name == net.name + "_trainer"
-    named = ClassifierTrainer(net, name="mine", trainable=False)
+    assert ClassifierTrainer(net, TrainConfig(num_classes=3)).name == net.name + "_trainer"
+    named = ClassifierTrainer(net, TrainConfig(num_classes=3), name="mine", trainable=False)
     assert named.name == "mine" and named.trainable is False
 
 
 def test_default_seed_is_zero_and_seeds_wrap_into_int32():
     net = _net()
-    assert ClassifierTrainer(net).seed == 0
-    assert ClassifierTrainer(net, seed=2 ** 31 + 5).seed == 5
-    assert ClassifierTrainer(net, seed=-1).seed == 2 ** 31 - 1
-    assert ClassifierTrainer(net, seed=2 ** 31 - 1).seed == 2 ** 31 - 1
+    assert ClassifierTrainer(net, TrainConfig(num_classes=3)).seed == 0
+    assert ClassifierTrainer(net, TrainConfig(num_classes=3, seed=2 ** 31 + 5)).seed == 5
+    assert ClassifierTrainer(net, TrainConfig(num_classes=3, seed=-1)).seed == 2 ** 31 - 1
+    assert ClassifierTrainer(net, TrainConfig(num_classes=3, seed=2 ** 31 - 1)).seed == 2 ** 31 - 1
 
 
 @pytest.mark.parametrize("bad", [dict(mixup_alpha=-0.1), dict(sam_rho=-0.1), dict(mixup_alpha=-1, sam_rho=-1)])
 def test_negative_mixup_alpha_or_sam_rho_is_refused_by_name(bad):
-    with pytest.raises(ValueError, match="mixup_alpha and sam_rho must be >= 0"):
-        ClassifierTrainer(_net(), **bad)
+    with pytest.raises(ValueError, match=r"(mixup_alpha|sam_rho) must be >= 0 \(0 = off\), got -"):
+        TrainConfig(num_classes=3, **bad)
 
 
 def test_zero_and_fractional_settings_are_accepted_and_kept():
     net = _net()
-    off = ClassifierTrainer(net)
+    off = ClassifierTrainer(net, TrainConfig(num_classes=3))
     assert (off.mixup_alpha, off.sam_rho, off.augmenter, off.adversarial) == (0.0, 0.0, None, None)
     adv = AdversarialTraining(eps=0.1, steps=1, step_size=0.1)
-    on = ClassifierTrainer(net, augmenter="aug", mixup_alpha=0.5, sam_rho=0.05, adversarial=adv)
+    on = ClassifierTrainer(net, TrainConfig(num_classes=3, mixup_alpha=0.5, sam_rho=0.05, adversarial=adv),
+                           augmenter="aug")
     assert (on.mixup_alpha, on.sam_rho, on.augmenter, on.adversarial) == (0.5, 0.05, "aug", adv)
     assert on.net is net and on.example_batch is None
 
@@ -225,6 +227,7 @@ def test_output_kind_reaches_logits_of_a_network_whose_softmax_is_hidden():
     h = keras.layers.Dense(3)(keras.layers.Flatten()(inputs))
     hidden = keras.Model(inputs, keras.layers.Lambda(lambda z: keras.ops.softmax(z))(h))
     x, _ = _batch()
-    assert ClassifierTrainer(hidden).logits_net is hidden  # no softmax found: taken as logits
-    trainer = ClassifierTrainer(hidden, output_kind="probabilities")
+    assert ClassifierTrainer(hidden,
+                             TrainConfig(num_classes=3)).logits_net is hidden  # no softmax found: taken as logits
+    trainer = ClassifierTrainer(hidden, TrainConfig(num_classes=3, output_kind="probabilities"))
     np.testing.assert_allclose(trainer(x), np.log(hidden(x)), rtol=1e-5, atol=1e-6)

@@ -147,7 +147,8 @@ def check_data_manager(ctx):
     dm.load(labels, verbose=-1) if "verbose" in inspect.signature(dm.load).parameters else dm.load(labels)
     dm.process_data_label()
     dm.train_valid_test_split()
-    parts = {k: (_float32(getattr(dm, f"X_{k}")), np.asarray(getattr(dm, f"y_{k}"))) for k in ("train", "valid", "test")}
+    parts = {k: (_float32(getattr(dm, f"X_{k}")), np.asarray(getattr(dm, f"y_{k}"))) for k in ("train", "valid",
+                                                                                               "test")}
     n = sum(len(x) for x, _ in parts.values())
     results = []
     results.append((n == readable, f"{n} images kept of {readable} readable (the corrupt file skipped)"))
@@ -315,13 +316,15 @@ def _kit_model(ctx):
         import keras
 
         from coursekit.architectures import default_cnn
+        from coursekit.train_config import TrainConfig
         from coursekit.training import fit_classifier
 
         dm = _kit_data(ctx)
         keras.utils.set_random_seed(ctx.seed)
         net = default_cnn(32, 32, 3, _num_classes(ctx), name="kit_model")
-        fit_classifier(net, _float32(dm.X_train), dm.y_train, num_classes=_num_classes(ctx), batch_size=16,
-                       epochs=10, learning_rate=1e-3, seed=ctx.seed, verbose=False)
+        config = TrainConfig(num_classes=_num_classes(ctx), batch_size=16, epochs=10, learning_rate=1e-3,
+                             seed=ctx.seed, verbose=False)
+        fit_classifier(net, (_float32(dm.X_train), dm.y_train), None, config)
         ctx.kit_model = net
     return ctx.kit_model
 

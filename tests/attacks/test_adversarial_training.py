@@ -11,7 +11,8 @@ EPS = 0.1
 def test_pgd_trained_model_is_more_robust_than_the_same_net_trained_clean(trained, blobs_manager, tmp_path):
     robust = YourModel(name="robust", width=16, height=16, num_classes=3, num_blocks=2, feature_maps=8,
                        batch_norm=True, learning_rate=0.01, batch_size=16, num_epochs=5, patience=None,
-                       verbose=False, adversarial=AdversarialTraining(eps=EPS, steps=5, step_size=EPS / 4))
+                       verbose=False, adversarial=AdversarialTraining(eps=EPS, steps=5, step_size=EPS / 4),
+                       is_augmentation=False, schedule="constant", weight_decay=0.0, label_smoothing=0.0)
     checkpoint = RobustCheckpoint(blobs_manager.X_valid, blobs_manager.y_valid, tmp_path / "best.h5", eps=EPS,
                                   steps=5, step_size=EPS / 4, verbose=False)
     robust.fit(blobs_manager, callbacks=[checkpoint])
