@@ -31,6 +31,7 @@ from coursekit.architectures import (FeatureMaps, check_activation, default_cnn,
                                      residual_block, residual_cnn)
 from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
 from coursekit.augmentation import build_augmenter  # noqa: F401
+from coursekit.classifier import KerasClassifier, agreement
 from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict  # noqa: F401
 from coursekit.datasets.digits import render_digits_folder  # noqa: F401
 from coursekit.defaults import init_with_defaults
@@ -50,7 +51,7 @@ from coursekit.train_config import TrainConfig  # noqa: F401
 from coursekit.training import fit_classifier
 
 
-class DefaultModel:
+class DefaultModel(KerasClassifier):
     """The template's baseline CNN and the train / evaluate / plot / save methods every model shares.
 
     The positional parameters are the template's, in its order. Keyword-only extras:
@@ -200,7 +201,7 @@ class DefaultModel:
         view = self._view(data_manager.X_train)
         net = view.graph
         self._check_data(data_manager, net)
-        self.value_range = tuple(getattr(data_manager, "value_range", self.value_range))
+        self.value_range = tuple(getattr(data_manager, "value_range", None) or self.value_range)
         config = self.train_config(batch_size, num_epochs).replace(output_kind=view.kind)
         if self.verbose:
             print(f"Train on {len(data_manager.y_train)} samples, validate on {len(data_manager.y_valid)} samples")
@@ -249,10 +250,7 @@ class DefaultModel:
 
         ``y_test`` holds class ids or one-hot rows (what a model compiled with
         ``categorical_crossentropy`` is evaluated on)."""
-        y_test = class_ids(y_test, "y_test")
-        if len(y_test) != len(X_test):
-            raise ValueError(f"{len(X_test)} inputs but {len(y_test)} labels")
-        return float(np.mean(self.predict(X_test, batch_size) == y_test))
+        return agreement(self.predict(X_test, batch_size), y_test)
 
     # ------------------------------------------------------------------- plots
     def plot_progress(self, save_path=None):

@@ -34,7 +34,7 @@ def add_arguments(p):
 
 def train(net, data, epochs, args):
     """Train ``net`` with the project's trainer; the test set is the per-epoch validation, as in the seed."""
-    from coursekit.inspection import accuracy
+    from coursekit.classifier import accuracy
     from coursekit.training import fit_classifier
 
     from coursekit.train_config import TrainConfig

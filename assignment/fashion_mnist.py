@@ -36,7 +36,7 @@ def add_arguments(p):
 
 
 def run(args):
-    from coursekit.datasets.fashion_mnist import load_fashion_mnist, plot_image_grid, prepare_splits
+    from coursekit.datasets.fashion_mnist import load_fashion_mnist, plot_samples, prepare_splits
     from coursekit.dnn import DenseClassifier
     from coursekit.tuning import grid_search
 
@@ -50,7 +50,7 @@ def run(args):
     data = prepare_splits((X_train_full_img, y_train_full), (X_test_img, y_test), seed=args.seed)
     print("Q2.2 train", data.X_train.shape, "valid", data.X_valid.shape, "test", data.X_test.shape,
           f"pixels in [{data.X_train.min():.1f}, {data.X_train.max():.1f}]")
-    plot_image_grid(X_train_full_img, y_train_full, 36, seed=args.seed, save_path=out / "samples.png")
+    plot_samples(X_train_full_img, y_train_full, 36, seed=args.seed, save_path=out / "samples.png")
     print(f"Q2.3 36 random training images: {out / 'samples.png'}")
 
     def model(**kw):

@@ -52,7 +52,8 @@ def run(args):
     import matplotlib.pyplot as plt
 
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
-    from coursekit.inspection import accuracy, accuracy_under_noise
+    from coursekit.classifier import accuracy
+    from coursekit.inspection import accuracy_under_noise
     from coursekit.plots import plot_image_grid, plot_progress
     from coursekit.small_nets import imagenette_cnn, model_size_mb
     from coursekit.training import fit_classifier

@@ -42,7 +42,8 @@ def train_network(name, build, data, args, normalize, out=None):
     import tensorflow as tf
 
     from coursekit.epochs import train_epochs
-    from coursekit.inspection import first_misclassified, predict_classes
+    from coursekit.classifier import predict_classes
+    from coursekit.inspection import first_misclassified
     from coursekit.plots import plot_image_grid, plot_loss_curve
 
     keras.utils.set_random_seed(args.seed)

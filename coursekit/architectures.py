@@ -12,8 +12,8 @@ from keras import layers
 
 from coursekit.keras_compat import output_layer_input
 
-LOGITS = "logits"
-PROBABILITIES = "probabilities"
+LOGITS_LAYER = "logits"  # the layer names of the classifier head (kept in saved .h5 files)
+SOFTMAX_LAYER = "probabilities"
 
 
 def check_activation(name):
@@ -27,8 +27,8 @@ def check_activation(name):
 
 def _classifier_head(x, num_classes):
     # float32 logits and softmax: under a mixed-precision policy the loss is still computed in float32
-    logits = layers.Dense(num_classes, name=LOGITS, dtype="float32")(x)
-    return logits, layers.Activation("softmax", name=PROBABILITIES, dtype="float32")(logits)
+    logits = layers.Dense(num_classes, name=LOGITS_LAYER, dtype="float32")(x)
+    return logits, layers.Activation("softmax", name=SOFTMAX_LAYER, dtype="float32")(logits)
 
 
 def default_cnn(width=32, height=32, depth=3, num_classes=10, activation="relu", name="default_cnn"):
@@ -154,8 +154,8 @@ def logits_model(model: keras.Model, output_kind=None) -> keras.Model:
     from coursekit.student_models import PROBABILITIES, LogProbabilities
 
     names = {layer.name for layer in model.layers}
-    if LOGITS in names:
-        return keras.Model(model.input, model.get_layer(LOGITS).output, name=model.name + "_logits")
+    if LOGITS_LAYER in names:
+        return keras.Model(model.input, model.get_layer(LOGITS_LAYER).output, name=model.name + "_logits")
     last = model.layers[-1]
     act = getattr(last, "activation", None)
     if act is not None and getattr(act, "__name__", "") == "softmax":

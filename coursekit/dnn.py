@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import keras
-import numpy as np
 
 from coursekit.architectures import mlp
+from coursekit.classifier import KerasClassifier
 from coursekit.losses import SmoothedCrossEntropy
 from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 
 
-class DenseClassifier:
+class DenseClassifier(KerasClassifier):
     """``input_dim -> n1 (act) -> n2 (act) -> num_classes (softmax)``, trained with Adam by default.
 
     ``label_smoothing`` > 0 trains with the hand-written ``SmoothedCrossEntropy``.
@@ -42,10 +42,3 @@ class DenseClassifier:
                                       strategy=self.strategy)
         return self.history
 
-    def predict(self, X):
-        """Predicted class ids."""
-        return np.argmax(self.model.predict(np.asarray(X, np.float32), batch_size=1024, verbose=0), axis=1)
-
-    def compute_accuracy(self, X, y):
-        """Accuracy as a float in [0, 1]."""
-        return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -3,16 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def predict_classes(model, x, batch_size=512):
-    """Predicted class ids (argmax of the model's outputs: logits, log-probabilities or probabilities)."""
-    scores = model.predict(np.asarray(x, np.float32), batch_size=batch_size, verbose=0)
-    return np.argmax(scores, axis=1)
-
-
-def accuracy(model, x, y, batch_size=512) -> float:
-    """Plain accuracy of ``model`` (inference mode) on ``x`` against integer labels ``y``."""
-    return float(np.mean(predict_classes(model, x, batch_size) == np.asarray(y)))
+from coursekit.classifier import accuracy
 
 
 def first_misclassified(y_true, y_pred, n=20):

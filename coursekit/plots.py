@@ -121,20 +121,22 @@ def _show(ax, image, value_range):
     ax.axis("off")
 
 
-def plot_image_grid(images, titles, cols=5, value_range=(0.0, 1.0), title=None, title_colors=None, save_path=None):
+def plot_image_grid(images, titles, cols=5, value_range=(0.0, 1.0), title=None, title_colors=None, save_path=None,
+                    fontsize=9):
     """Images in a grid of ``cols`` columns, each with its own title (e.g. ``Label: 7``).
 
-    ``value_range`` maps the pixels back for display; grey images may be ``H x W`` or ``H x W x 1``.
-    ``title_colors`` colours each title (e.g. red for wrong predictions).
+    ``value_range`` maps the pixels back for display ((0, 255) for uint8 images); grey images may be ``H x W``
+    or ``H x W x 1``. ``title_colors`` colours each title (e.g. red for wrong predictions).
     """
     n = len(images)
     rows = max(1, int(np.ceil(n / cols)))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 2.5 * rows), squeeze=False)
+    scale = 1.0 if fontsize >= 9 else 0.7  # small titles: a denser grid
+    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * scale * cols, 2.5 * scale * rows), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     for k, (ax, image) in enumerate(zip(axes.ravel(), images)):
         _show(ax, image, value_range)
-        ax.set_title(titles[k], fontsize=9, color=title_colors[k] if title_colors is not None else "black")
+        ax.set_title(titles[k], fontsize=fontsize, color=title_colors[k] if title_colors is not None else "black")
     if title:
         fig.suptitle(title)
     return finish_figure(fig, save_path)

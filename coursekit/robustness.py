@@ -4,7 +4,7 @@ from __future__ import annotations
 import keras
 
 from coursekit.attacks import ATTACKS
-from coursekit.inspection import accuracy  # noqa: F401  (one definition; imported from here too)
+from coursekit.classifier import accuracy  # noqa: F401  (one definition; imported from here too)
 from coursekit.saving import save_h5
 from coursekit.tables import format_table
 

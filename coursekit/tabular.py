@@ -5,6 +5,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from coursekit.classifier import KerasClassifier
 from coursekit.train_config import TrainConfig
 from coursekit.training import fit_classifier
 
@@ -23,15 +24,17 @@ def binary_mlp(input_dim, hidden=(256, 128), activation="relu", dropout=0.1, ker
     return keras.Model(inputs, logit, name=name)
 
 
-class BinaryMLP:
+class BinaryMLP(KerasClassifier):
     """An MLP trained with binary cross-entropy from its logit on the project's trainer.
 
     ``fit(data)`` trains on ``data.X_train`` and, with ``patience``, stops early on the
     validation accuracy (best weights restored). ``fit_arrays`` trains on given arrays for a fixed
     number of epochs (e.g. on train + validation once the hyper-parameters are chosen).
     ``kernel_initializer`` is any Keras initializer (name or object); ``strategy`` a ``tf.distribute``
-    strategy, as for ``fit_classifier``.
+    strategy, as for ``fit_classifier``. ``predict`` gives 0/1 (1 where the logit is positive).
     """
+
+    predict_batch_size = 4096
 
     def __init__(self, input_dim=10, hidden=(256, 128), activation="relu", dropout=0.1, optimizer="adam",
                  learning_rate=1e-3, batch_size=256, num_epochs=100, patience=15, kernel_initializer="glorot_uniform",
@@ -65,10 +68,3 @@ class BinaryMLP:
         """The epoch (1-based) with the best validation accuracy of the last ``fit``."""
         return int(np.argmax(self.history.history["val_accuracy"])) + 1
 
-    def predict(self, X):
-        """0/1 predictions (1 where the logit is positive)."""
-        logits = self.model(np.asarray(X, np.float32), training=False)  # small tables: one call, no retracing
-        return (np.asarray(logits)[:, 0] > 0).astype(np.int64)
-
-    def compute_accuracy(self, X, y):
-        return float(np.mean(self.predict(X) == np.asarray(y)))

@@ -14,16 +14,11 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 import coursekit  # noqa: E402,F401  (its TensorFlow settings before any test module loads TensorFlow)
 
 
-class ArrayDataManager:
-    """A stand-in for ``AnimalsDatasetManager`` holding ready-made arrays."""
+def ArrayDataManager(X_train, y_train, X_valid, y_valid, X_test, y_test, classes):  # noqa: N802 (a stand-in class)
+    """A stand-in for ``AnimalsDatasetManager`` holding ready-made arrays in [-1, 1]."""
+    from coursekit.splits import Splits
 
-    value_range = (-1.0, 1.0)
-
-    def __init__(self, X_train, y_train, X_valid, y_valid, X_test, y_test, classes):
-        self.X_train, self.y_train = X_train, y_train
-        self.X_valid, self.y_valid = X_valid, y_valid
-        self.X_test, self.y_test = X_test, y_test
-        self.classes = np.asarray(classes)
+    return Splits(X_train, y_train, X_valid, y_valid, X_test, y_test, np.asarray(classes), (-1.0, 1.0))
 
 
 def make_blobs_images(n_per_class=40, num_classes=3, size=16, seed=0):

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.architectures import LOGITS, default_cnn, logits_model, residual_cnn
+from coursekit.architectures import LOGITS_LAYER, default_cnn, logits_model, residual_cnn
 
 
 def _layers_of(model, kind):
@@ -57,4 +57,4 @@ def test_logits_model_reaches_scores_before_the_softmax(build):
     np.testing.assert_allclose(keras.ops.softmax(logits).numpy(), probs, rtol=1e-5, atol=1e-6)
     assert not np.allclose(logits, probs)
     if build == "project":
-        assert model.get_layer(LOGITS).output.shape[-1] == 3
+        assert model.get_layer(LOGITS_LAYER).output.shape[-1] == 3

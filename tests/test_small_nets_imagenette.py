@@ -1,7 +1,8 @@
 import keras
 import numpy as np
 
-from coursekit.inspection import accuracy_under_noise, predict_classes
+from coursekit.classifier import predict_classes
+from coursekit.inspection import accuracy_under_noise
 from coursekit.small_nets import imagenette_cnn, model_size_mb
 
 

@@ -1,12 +1,12 @@
 """Fashion-MNIST (FIT3181 A1 Part 2): loading from Keras, a local folder or the Keras cache; the split."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from coursekit.datasets.idx_sets import FILES, IdxSource, load_idx_dataset  # noqa: F401
+from coursekit.splits import Splits
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
@@ -24,19 +24,6 @@ def load_fashion_mnist(data_dir=None, allow_download=True):
     return load_idx_dataset(SOURCE, data_dir, allow_download, default_dir=DEFAULT_DIR)
 
 
-@dataclass
-class FashionSplits:
-    """The Q2.2 arrays: flattened, scaled to [0, 1] float32, train/validation/test."""
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray
-    y_valid: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    classes: np.ndarray
-    value_range: tuple = (0.0, 1.0)
-
-
 def prepare_splits(train_full, test, train_fraction=0.9, seed=1234):
     """Flatten to vectors, keep the first 90% (after a seeded shuffle) for training and the rest
     for validation, and scale pixels to [0, 1] (Q2.1-Q2.2).
@@ -52,24 +39,16 @@ def prepare_splits(train_full, test, train_fraction=0.9, seed=1234):
     y_full = y_full[order].astype(np.int64)
     i = int(np.floor(train_fraction * len(y_full)))
     scale = np.float32(1.0 / 255.0)
-    return FashionSplits(x_full[:i].astype(np.float32) * scale, y_full[:i], x_full[i:].astype(np.float32) * scale,
-                         y_full[i:], x_test.reshape(len(x_test), -1).astype(np.float32) * scale,
-                         y_test.astype(np.int64), np.array(CLASS_NAMES))
+    return Splits(x_full[:i].astype(np.float32) * scale, y_full[:i], x_full[i:].astype(np.float32) * scale,
+                  y_full[i:], x_test.reshape(len(x_test), -1).astype(np.float32) * scale, y_test.astype(np.int64),
+                  classes=np.array(CLASS_NAMES), value_range=(0.0, 1.0))
 
 
-def plot_image_grid(images, labels, n=36, seed=0, save_path=None):
+def plot_samples(images, labels, n=36, seed=0, save_path=None):
     """``n`` random images in a square grid titled "k:Name" with 1-based class numbers (Q2.3)."""
-    import matplotlib.pyplot as plt
+    from coursekit.plots import plot_image_grid
 
-    from coursekit.plots import finish_figure
-
-    rng = np.random.default_rng(seed)
-    idx = rng.choice(len(images), size=min(n, len(images)), replace=False)
+    idx = np.random.default_rng(seed).choice(len(images), size=min(n, len(images)), replace=False)
     side = int(np.ceil(np.sqrt(len(idx))))
-    fig, axes = plt.subplots(side, side, figsize=(1.6 * side, 1.8 * side), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), idx):
-        ax.imshow(images[i], cmap="gray")
-        ax.set_title(f"{labels[i] + 1}:{CLASS_NAMES[labels[i]]}", fontsize=7)
-    return finish_figure(fig, save_path)
+    return plot_image_grid(np.asarray(images)[idx], [f"{labels[i] + 1}:{CLASS_NAMES[labels[i]]}" for i in idx],
+                           cols=side, value_range=(0, 255), save_path=save_path, fontsize=7)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coursekit.splits import Splits
+
 COLUMNS = ["fLength", "fWidth", "fSize", "fConc", "fConc1", "fAsym", "fM3Long", "fM3Trans", "fAlpha", "fDist",
            "class"]
 FEATURES = COLUMNS[:-1]
@@ -57,16 +59,11 @@ def load_magic(path=None, allow_download=True):
 
 
 @dataclass
-class MagicSplits:
-    """Standardised features (the scaler fitted on the training rows only) and 0/1 labels."""
-    X_train: np.ndarray
-    y_train: np.ndarray
-    X_valid: np.ndarray
-    y_valid: np.ndarray
-    X_test: np.ndarray
-    y_test: np.ndarray
-    scaler: object
-    raw_train: np.ndarray
+class MagicSplits(Splits):
+    """Standardised features (the scaler fitted on the training rows only) and 0/1 labels, with the fitted
+    ``scaler`` and the training rows before it (``raw_train``)."""
+    scaler: object = None
+    raw_train: np.ndarray | None = None
 
 
 def split_magic(X, y, valid=0.1, test=0.2, seed=0, transform="standard"):
@@ -90,4 +87,5 @@ def split_magic(X, y, valid=0.1, test=0.2, seed=0, transform="standard"):
     scaler.fit(X_train)
     f32 = np.float32
     return MagicSplits(scaler.transform(X_train).astype(f32), y_train, scaler.transform(X_valid).astype(f32), y_valid,
-                       scaler.transform(X_test).astype(f32), y_test, scaler, X_train)
+                       scaler.transform(X_test).astype(f32), y_test, classes=np.array(["gamma", "hadron"]),
+                       scaler=scaler, raw_train=X_train)
