@@ -18,12 +18,13 @@ class DenseClassifier(KerasClassifier):
     X_valid, y_valid`` (e.g. ``FashionSplits``), so ``coursekit.tuning.grid_search`` works on it.
     """
 
-    def __init__(self, n1=20, n2=40, activation="relu", num_classes=10, input_dim=784, optimizer="adam",
-                 learning_rate=1e-3, label_smoothing=0.0, batch_size=128, num_epochs=20, seed=1234, verbose=True,
-                 strategy=None):
+    optimizer = "adam"  # the assignment's; assign another name or a Keras optimizer before fit to change it
+
+    def __init__(self, n1=20, n2=40, activation="relu", num_classes=10, input_dim=784, learning_rate=1e-3,
+                 label_smoothing=0.0, batch_size=128, num_epochs=20, seed=1234, verbose=True, strategy=None):
         self.n1, self.n2, self.activation = n1, n2, activation
         self.num_classes, self.input_dim = num_classes, input_dim
-        self.optimizer, self.learning_rate = optimizer, learning_rate
+        self.learning_rate = learning_rate
         self.label_smoothing = label_smoothing
         self.batch_size, self.num_epochs = batch_size, num_epochs
         self.seed, self.verbose, self.strategy = seed, verbose, strategy

@@ -36,11 +36,13 @@ class BinaryMLP(KerasClassifier):
 
     predict_batch_size = 4096
 
-    def __init__(self, input_dim=10, hidden=(256, 128), activation="relu", dropout=0.1, optimizer="adam",
-                 learning_rate=1e-3, batch_size=256, num_epochs=100, patience=15, kernel_initializer="glorot_uniform",
-                 seed=0, verbose=False, strategy=None):
+    optimizer = "adam"  # assign another name or a Keras optimizer before fit to change it
+
+    def __init__(self, input_dim=10, hidden=(256, 128), activation="relu", dropout=0.1, learning_rate=1e-3,
+                 batch_size=256, num_epochs=100, patience=15, kernel_initializer="glorot_uniform", seed=0,
+                 verbose=False, strategy=None):
         self.input_dim, self.hidden, self.activation, self.dropout = input_dim, tuple(hidden), activation, dropout
-        self.optimizer, self.learning_rate = optimizer, learning_rate
+        self.learning_rate = learning_rate
         self.batch_size, self.num_epochs, self.patience = batch_size, num_epochs, patience
         self.kernel_initializer, self.seed, self.verbose, self.strategy = kernel_initializer, seed, verbose, strategy
         keras.utils.set_random_seed(seed)
