@@ -27,28 +27,28 @@ import numpy as np
 
 import coursekit  # noqa: F401  (quiet TensorFlow start-up before keras is imported)
 import keras
-from coursekit.architectures import (FeatureMaps, check_activation, default_cnn, logits_model,  # noqa: F401
+from coursekit.nets.architectures import (FeatureMaps, check_activation, default_cnn, logits_model,  # noqa: F401
                                      residual_block, residual_cnn)
 from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
-from coursekit.augmentation import build_augmenter  # noqa: F401
-from coursekit.classifier import KerasClassifier, agreement
+from coursekit.training.augmentation import build_augmenter  # noqa: F401
+from coursekit.nets.classifier import KerasClassifier, agreement
 from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict  # noqa: F401
 from coursekit.datasets.digits import render_digits_folder  # noqa: F401
 from coursekit.defaults import init_with_defaults
 from coursekit.keras2_habits import keras2_habits  # noqa: F401
-from coursekit.labels import class_ids
-from coursekit.mixup import mix_batch, sample_mixup  # noqa: F401
-from coursekit.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
-from coursekit.plots import plot_adversarial, plot_comparison  # noqa: F401
-from coursekit import plots
-from coursekit.preprocessing import SimplePreprocessor  # noqa: F401
-from coursekit.runtime import check_jit_compile
-from coursekit.saving import load_h5, save_h5
-from coursekit.network import keras_model_of, network_view  # noqa: F401
-from coursekit.student_models import as_functional, output_kind  # noqa: F401
-from coursekit.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
-from coursekit.train_config import TrainConfig  # noqa: F401
-from coursekit.training import fit_classifier
+from coursekit.datasets.labels import class_ids
+from coursekit.training.mixup import mix_batch, sample_mixup  # noqa: F401
+from coursekit.training.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
+from coursekit.report.plots import plot_adversarial, plot_comparison  # noqa: F401
+from coursekit.report import plots
+from coursekit.datasets.preprocessing import SimplePreprocessor  # noqa: F401
+from coursekit.training.runtime import check_jit_compile
+from coursekit.nets.saving import load_h5, save_h5
+from coursekit.nets.network import keras_model_of, network_view  # noqa: F401
+from coursekit.nets.student_models import as_functional, output_kind  # noqa: F401
+from coursekit.training.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
+from coursekit.training.config import TrainConfig  # noqa: F401
+from coursekit.training.fit import fit_classifier
 
 
 class DefaultModel(KerasClassifier):
@@ -58,12 +58,12 @@ class DefaultModel(KerasClassifier):
     ``patience`` (early stopping on ``monitor``; ``None`` = off, the template's
     behaviour), ``mixup_alpha`` and ``sam_rho`` (0 = off), ``adversarial`` (an
     ``AdversarialTraining`` for PGD adversarial training), ``seed`` and ``strategy`` (a
-    ``tf.distribute`` strategy to train under, e.g. ``coursekit.distribute.get_strategy('mirrored')``),
+    ``tf.distribute`` strategy to train under, e.g. ``coursekit.training.distribute.get_strategy('mirrored')``),
     ``backup_dir`` (resume after a disconnect), ``jit_compile`` (XLA: ``'auto'``, Keras' default, turns it
-    on when a GPU is present; ``True``/``False``; ``None`` takes ``coursekit.runtime``'s run-wide setting),
+    on when a GPU is present; ``True``/``False``; ``None`` takes ``coursekit.training.runtime``'s run-wide setting),
     ``schedule`` (``'cosine'`` decays the learning rate to 0 over the run), ``weight_decay`` (decoupled, as
     AdamW) and ``label_smoothing``. The training settings are checked (and used by ``fit``) as a
-    ``coursekit.train_config.TrainConfig``: see ``train_config()``.
+    ``coursekit.training.config.TrainConfig``: see ``train_config()``.
     """
 
     def __init__(self, name='network1', width=32, height=32, depth=3, num_blocks=2, feature_maps=32,
@@ -226,7 +226,7 @@ class DefaultModel(KerasClassifier):
             jit_compile=self.jit_compile)
 
     def _view(self, X):
-        """``self.model`` as the library uses it (graph, output kind, logits; see ``coursekit.network``), worked
+        """``self.model`` as the library uses it (graph, output kind, logits; see ``coursekit.nets.network``), worked
         out once per network from a few of the inputs ``X``; ``self.output_kind`` states the kind."""
         self._require_model()
         return network_view(self, np.shape(X)[1:], np.asarray(X[:32], np.float32))

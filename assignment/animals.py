@@ -144,7 +144,7 @@ def run_baseline(data_manager, args, out):
 
 def run_adversarial(model, data_manager, args, out):
     """Q3.8: attack the trained model; Q3.9: PGD adversarial training, best robust model reloaded."""
-    from coursekit.robustness import RobustCheckpoint, robustness_report
+    from coursekit.attacks.robustness import RobustCheckpoint, robustness_report
     from models import AdversarialTraining, pgd, plot_adversarial
 
     vr = data_manager.value_range
@@ -194,7 +194,7 @@ def run(args):
             "use_skip=False": make_your_model(data_manager, args, "no_skip", use_skip=False, drop_rate=0.0),
         }, data_manager, args, out, "compare_skip")
     if args.tune:
-        from coursekit.tuning import grid_search
+        from coursekit.training.tuning import grid_search
         from models import YourModel
         print("\n== Q3.4: grid search (num_blocks x use_skip x learning_rate) ==")
         rows, best = grid_search(lambda **p: make_your_model(data_manager, args, "tuned", verbose=False,

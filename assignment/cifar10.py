@@ -34,10 +34,10 @@ def add_arguments(p):
 
 def train(net, data, epochs, args):
     """Train ``net`` with the project's trainer; the test set is the per-epoch validation, as in the seed."""
-    from coursekit.classifier import accuracy
-    from coursekit.training import fit_classifier
+    from coursekit.nets.classifier import accuracy
+    from coursekit.training.fit import fit_classifier
 
-    from coursekit.train_config import TrainConfig
+    from coursekit.training.config import TrainConfig
 
     (x_train, y_train), (x_test, y_test) = data
     config = TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=epochs, optimizer="sgd",
@@ -51,10 +51,10 @@ def run(args):
     import keras
     import matplotlib.pyplot as plt
 
-    from coursekit.conv_blocks import plot_filters
+    from coursekit.exercises.conv_blocks import plot_filters
     from coursekit.datasets.cifar10 import load_cifar10, to_unit_range
-    from coursekit.plots import plot_image_grid, plot_progress
-    from coursekit.small_nets import cifar_convnet, cifar_linear, parameter_table
+    from coursekit.report.plots import plot_image_grid, plot_progress
+    from coursekit.nets.small_nets import cifar_convnet, cifar_linear, parameter_table
 
     out = out_dir(args.out)
     args.strategy_object = setup_devices(args)

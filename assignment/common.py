@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 
 from coursekit.atomic_files import write_text_atomic
-from coursekit.tables import format_table
+from coursekit.report.tables import format_table
 
 
 def out_dir(path) -> Path:
@@ -123,9 +123,9 @@ def backup_path(args, name):
 
 def setup_devices(args):
     """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device)."""
-    from coursekit.distribute import get_strategy, mixed_precision_policy
+    from coursekit.training.distribute import get_strategy, mixed_precision_policy
 
-    from coursekit import runtime
+    from coursekit.training import runtime
 
     policy = mixed_precision_policy({"auto": "auto", "on": True, "off": False}[args.mixed_precision])
     runtime.reset()  # a task's settings do not outlive it (tests run several tasks in one process)

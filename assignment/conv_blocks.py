@@ -31,7 +31,7 @@ def add_arguments(p):
 def run(args):
     import matplotlib.pyplot as plt
 
-    from coursekit.conv_blocks import building_blocks, load_image, plot_features
+    from coursekit.exercises.conv_blocks import building_blocks, load_image, plot_features
 
     out = out_dir(args.out)
     with data_errors():

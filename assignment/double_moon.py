@@ -43,8 +43,8 @@ def _table(results, key_name, keys):
 def run(args):
     import matplotlib.pyplot as plt
 
-    from coursekit import double_moon as dm
-    from coursekit.plots import finish_figure
+    from coursekit.exercises import double_moon as dm
+    from coursekit.report.plots import finish_figure
 
     out = out_dir(args.out)
     with data_errors():

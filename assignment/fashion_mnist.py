@@ -36,9 +36,10 @@ def add_arguments(p):
 
 
 def run(args):
-    from coursekit.datasets.fashion_mnist import load_fashion_mnist, plot_samples, prepare_splits
-    from coursekit.dnn import DenseClassifier
-    from coursekit.tuning import grid_search
+    from coursekit.datasets.fashion_mnist import CLASS_NAMES, load_fashion_mnist, prepare_splits
+    from coursekit.report.plots import plot_numbered_samples
+    from coursekit.training.dnn import DenseClassifier
+    from coursekit.training.tuning import grid_search
 
     strategy = setup_devices(args)
     out = out_dir(args.out)
@@ -50,7 +51,8 @@ def run(args):
     data = prepare_splits((X_train_full_img, y_train_full), (X_test_img, y_test), seed=args.seed)
     print("Q2.2 train", data.X_train.shape, "valid", data.X_valid.shape, "test", data.X_test.shape,
           f"pixels in [{data.X_train.min():.1f}, {data.X_train.max():.1f}]")
-    plot_samples(X_train_full_img, y_train_full, 36, seed=args.seed, save_path=out / "samples.png")
+    plot_numbered_samples(X_train_full_img, y_train_full, CLASS_NAMES, 36, seed=args.seed,
+                          save_path=out / "samples.png")
     print(f"Q2.3 36 random training images: {out / 'samples.png'}")
 
     def model(**kw):

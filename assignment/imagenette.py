@@ -52,11 +52,11 @@ def run(args):
     import matplotlib.pyplot as plt
 
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
-    from coursekit.classifier import accuracy
-    from coursekit.inspection import accuracy_under_noise
-    from coursekit.plots import plot_image_grid, plot_progress
-    from coursekit.small_nets import imagenette_cnn, model_size_mb
-    from coursekit.training import fit_classifier
+    from coursekit.nets.classifier import accuracy
+    from coursekit.nets.classifier import accuracy_under_noise
+    from coursekit.report.plots import plot_image_grid, plot_progress
+    from coursekit.nets.small_nets import imagenette_cnn, model_size_mb
+    from coursekit.training.fit import fit_classifier
 
     strategy = setup_devices(args)
     out = out_dir(args.out)
@@ -128,7 +128,7 @@ def run(args):
 def recipe_config(args, augment):
     """The training settings: Adam as the seed, or with ``--cosine`` (rate decayed to 0 over ``--epochs``),
     ``--weight-decay`` (decoupled, as AdamW) and ``--label-smoothing``."""
-    from coursekit.train_config import TrainConfig
+    from coursekit.training.config import TrainConfig
 
     return TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=args.epochs, optimizer="adam",
                        learning_rate=args.learning_rate, schedule="cosine" if args.cosine else "constant",

@@ -27,7 +27,7 @@ def add_arguments(p):
 def run(args):
     import tensorflow as tf
 
-    from coursekit.init_study import VARIANTS, first_nonfinite_layer, plot_layer_stds, propagate, std_of_ax
+    from coursekit.exercises.init_study import VARIANTS, first_nonfinite_layer, plot_layer_stds, propagate, std_of_ax
 
     out = out_dir(args.out)
     x = tf.random.stateless_normal((args.width,), tf.constant([args.seed, 1]))

@@ -38,10 +38,10 @@ def run(args):
     from sklearn.linear_model import LogisticRegression
 
     from coursekit.datasets.magic import COLUMNS, load_magic, split_magic
-    from coursekit.initializers import kaiming_init, keras_initializer
-    from coursekit.plots import plot_comparison, plot_progress
-    from coursekit.tabular import BinaryMLP
-    from coursekit.tuning import grid_search
+    from coursekit.exercises.initializers import kaiming_init, keras_initializer
+    from coursekit.report.plots import plot_comparison, plot_progress
+    from coursekit.training.tabular import BinaryMLP
+    from coursekit.training.tuning import grid_search
 
     strategy = setup_devices(args)
     out = out_dir(args.out)

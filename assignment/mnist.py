@@ -41,10 +41,10 @@ def train_network(name, build, data, args, normalize, out=None):
     import keras
     import tensorflow as tf
 
-    from coursekit.epochs import train_epochs
-    from coursekit.classifier import predict_classes
-    from coursekit.inspection import first_misclassified
-    from coursekit.plots import plot_image_grid, plot_loss_curve
+    from coursekit.exercises.epochs import train_epochs
+    from coursekit.nets.classifier import predict_classes
+    from coursekit.nets.classifier import first_misclassified
+    from coursekit.report.plots import plot_image_grid, plot_loss_curve
 
     keras.utils.set_random_seed(args.seed)
     model = build()
@@ -79,9 +79,9 @@ def run(args):
     import numpy as np
 
     from coursekit.datasets.mnist import load_mnist, pixel_stats, to_inputs
-    from coursekit.pipelines import labelled_dataset
-    from coursekit.plots import plot_image_grid
-    from coursekit.small_nets import mnist_cnn, mnist_mlp, parameter_table
+    from coursekit.training.pipelines import labelled_dataset
+    from coursekit.report.plots import plot_image_grid
+    from coursekit.nets.small_nets import mnist_cnn, mnist_mlp, parameter_table
 
     out = out_dir(args.out)
     with data_errors():

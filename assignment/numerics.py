@@ -52,7 +52,7 @@ def add_arguments(p):
 
 
 def run(args):
-    from coursekit.numerics import forward_backward, plot_activation, student_parameters
+    from coursekit.exercises.numerics import forward_backward, plot_activation, student_parameters
 
     if not 1 <= args.label <= 3:
         raise SystemExit(f"--label must be 1, 2 or 3 (1-based, as in the question), got {args.label}")

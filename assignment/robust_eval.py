@@ -21,8 +21,8 @@ def main(argv=None):
     p.add_argument("--json", default=None, help="also write the accuracies here")
     args = p.parse_args(argv)
     import coursekit  # noqa: F401
-    from coursekit.robustness import robustness_report
-    from coursekit.saving import load_h5
+    from coursekit.attacks.robustness import robustness_report
+    from coursekit.nets.saving import load_h5
 
     model = load_h5(args.model)
     with np.load(args.split) as data:

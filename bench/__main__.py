@@ -26,8 +26,8 @@ from bench.timing import (EpochTimer, matmul_gflops, random_images, steady_epoch
 
 def train_rate_project(build, x, y, batch_size, epochs, **variant):
     """Images/s and steady epoch time of ``fit_classifier``; ``variant`` adds e.g. ``adversarial``, ``sam_rho``."""
-    from coursekit.train_config import TrainConfig
-    from coursekit.training import fit_classifier
+    from coursekit.training.config import TrainConfig
+    from coursekit.training.fit import fit_classifier
 
     timer = EpochTimer()
     fit_classifier(build(), (x, y), None, TrainConfig(num_classes=10, batch_size=batch_size, epochs=epochs,
@@ -89,11 +89,11 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
     args = parser.parse_args(argv)
     from bench import reference
-    from coursekit.architectures import default_cnn, residual_cnn
+    from coursekit.nets.architectures import default_cnn, residual_cnn
     from coursekit.attacks import fgsm, mim, pgd
-    from coursekit.flops import forward_flops
-    from coursekit.tables import format_table
-    from coursekit.trainer import AdversarialTraining
+    from coursekit.nets.flops import forward_flops
+    from coursekit.report.tables import format_table
+    from coursekit.training.trainer import AdversarialTraining
 
     quick = args.quick
     repeats = args.repeats or (1 if quick else 2)
@@ -142,8 +142,8 @@ def main(argv=None):
 
     print("attack throughput ...", flush=True)
     net = default_cnn(num_classes=10)
-    from coursekit.train_config import TrainConfig
-    from coursekit.training import fit_classifier
+    from coursekit.training.config import TrainConfig
+    from coursekit.training.fit import fit_classifier
     fit_classifier(net, (x, y), None, TrainConfig(num_classes=10, batch_size=batch, epochs=1, verbose=False))
     ref_net = reference.default_cnn()
     ref_net.set_weights(net.get_weights())

@@ -29,10 +29,10 @@ def _timed(fn):
 
 
 def measure(n=2000, epochs=2, repeats=2):
-    from coursekit.architectures import default_cnn
+    from coursekit.nets.architectures import default_cnn
     from coursekit.attacks import pgd
-    from coursekit.train_config import TrainConfig
-    from coursekit.training import fit_classifier
+    from coursekit.training.config import TrainConfig
+    from coursekit.training.fit import fit_classifier
     from models import DefaultModel
 
     x32, y = random_images(n)

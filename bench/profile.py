@@ -11,9 +11,9 @@ import numpy as np
 import coursekit  # noqa: F401  (quiet TensorFlow start-up)
 import tensorflow as tf  # noqa: E402
 
-from coursekit.architectures import default_cnn  # noqa: E402
-from coursekit.flops import forward_flops  # noqa: E402
-from coursekit.tables import format_table  # noqa: E402
+from coursekit.nets.architectures import default_cnn  # noqa: E402
+from coursekit.nets.flops import forward_flops  # noqa: E402
+from coursekit.report.tables import format_table  # noqa: E402
 
 
 def main(batch=64, repeats=100):

@@ -13,7 +13,7 @@ def double_moon_sweeps(quick):
     step count to the whole sweep (its cost per step is constant); the project runs the sweeps in full.
     """
     from bench.reference import seed_double_moon_loop
-    from coursekit import double_moon as dm
+    from coursekit.exercises import double_moon as dm
 
     trials, epochs, seed_epochs = (2, 1, 1) if quick else (5, 40, 2)
     Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(seed=0)
@@ -38,10 +38,10 @@ def mnist_epochs(quick, peak_gflops):
     import keras
 
     from bench.reference import eager_train_epoch
-    from coursekit.epochs import train_one_epoch
-    from coursekit.flops import forward_flops
-    from coursekit.pipelines import labelled_dataset
-    from coursekit.small_nets import mnist_cnn, mnist_mlp
+    from coursekit.exercises.epochs import train_one_epoch
+    from coursekit.nets.flops import forward_flops
+    from coursekit.training.pipelines import labelled_dataset
+    from coursekit.nets.small_nets import mnist_cnn, mnist_mlp
 
     n = 1024 if quick else 12800
     rng = np.random.default_rng(0)
@@ -70,14 +70,14 @@ def mnist_epochs(quick, peak_gflops):
 def cifar_convnet(quick, peak_gflops):
     """The RecVis ConvNet on the project's trainer (SGD 0.01) against Keras' own ``fit`` on numpy (the seed's
     loop is a plain per-batch SGD loop; ``model.fit`` is the fastest plain-Keras stand-in), img/s."""
-    from coursekit.small_nets import cifar_convnet as build
+    from coursekit.nets.small_nets import cifar_convnet as build
 
     return _conv_row(build, 32, (256, 2) if quick else (4096, 3), quick, peak_gflops, "sgd")
 
 
 def imagenette_cnn(quick, peak_gflops):
     """The Technion Imagenette CNN (64 px, GroupNorm, Adam) on the trainer against Keras' own ``fit``, img/s."""
-    from coursekit.small_nets import imagenette_cnn as build
+    from coursekit.nets.small_nets import imagenette_cnn as build
 
     return _conv_row(build, 64, (64, 2) if quick else (1024, 3), quick, peak_gflops, "adam")
 
@@ -85,7 +85,7 @@ def imagenette_cnn(quick, peak_gflops):
 def _conv_row(build, size, n_epochs, quick, peak_gflops, optimizer):
     from bench import reference
     from bench.timing import random_images
-    from coursekit.flops import forward_flops
+    from coursekit.nets.flops import forward_flops
 
     n, epochs = n_epochs
     x, y = random_images(n, size)
@@ -136,7 +136,7 @@ def load_animals(quick, repeats=2):
 
     from bench.reference import template_load
     from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict
-    from coursekit.preprocessing import SimplePreprocessor
+    from coursekit.datasets.preprocessing import SimplePreprocessor
 
     def rates(folder):
         folders = create_label_folder_dict(folder)
@@ -166,8 +166,8 @@ def load_animals(quick, repeats=2):
 def _fit_rate(build, x, y, num_classes, batch_size, epochs, **kwargs):
     """Images (or rows) per second of ``fit_classifier`` once compiled: the fastest epoch after the first."""
     from bench.timing import EpochTimer, steady_epoch
-    from coursekit.train_config import TrainConfig
-    from coursekit.training import fit_classifier
+    from coursekit.training.config import TrainConfig
+    from coursekit.training.fit import fit_classifier
 
     timer = EpochTimer()
     fit_classifier(build(), (x, y), None, TrainConfig(num_classes=num_classes, batch_size=batch_size, epochs=epochs,
@@ -181,7 +181,7 @@ def magic_mlp(quick):
     import keras
 
     from bench.reference import eager_binary_epoch
-    from coursekit.tabular import binary_mlp
+    from coursekit.training.tabular import binary_mlp
 
     n = 2048 if quick else 13314  # the task's training split of the 19,020 rows
     rng = np.random.default_rng(0)

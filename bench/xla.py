@@ -20,7 +20,7 @@ from bench.timing import random_images  # noqa: E402
 def xla_rows(x, y, batch, epochs, repeats):
     """``{"xla_default": row, "xla_yourmodel": row}``: XLA off as the reference, on as the project."""
     from bench.__main__ import best_of, entry, train_rate_project
-    from coursekit.architectures import default_cnn, residual_cnn
+    from coursekit.nets.architectures import default_cnn, residual_cnn
 
     builds = {"xla_default": lambda: default_cnn(num_classes=10),
               "xla_yourmodel": lambda: residual_cnn(num_blocks=3, num_classes=10, batch_norm=True)}

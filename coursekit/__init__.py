@@ -1,8 +1,10 @@
 """coursekit: the shared machinery behind ``models.py`` and the ``assignment`` tasks.
 
-One module per concern: image reading, data sets, architectures, training-step
-variants (augmentation, mixup, SAM, adversarial training), attacks, plots and
-saving. ``models.py`` at the project root re-exports what students use.
+Packages, one concern each: ``datasets`` (loaders, images, splits), ``nets`` (architectures, the adapter for
+students' networks, predictions, saving), ``training`` (``TrainConfig``, ``fit_classifier``, the train step and
+its variants), ``attacks`` (FGSM/PGD/MIM, robustness), ``report`` (plots, tables), ``exercises`` (the
+assignments' own hand-written functions) and ``grading`` (the instructors' kit); a few utilities sit at the
+top (``keras_compat``: the only use of private Keras names). ``models.py`` re-exports what students use.
 """
 import os
 

@@ -16,7 +16,7 @@ import coursekit  # noqa: E402,F401  (its TensorFlow settings before any test mo
 
 def ArrayDataManager(X_train, y_train, X_valid, y_valid, X_test, y_test, classes):  # noqa: N802 (a stand-in class)
     """A stand-in for ``AnimalsDatasetManager`` holding ready-made arrays in [-1, 1]."""
-    from coursekit.splits import Splits
+    from coursekit.datasets.splits import Splits
 
     return Splits(X_train, y_train, X_valid, y_valid, X_test, y_test, np.asarray(classes), (-1.0, 1.0))
 

@@ -7,7 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import coursekit  # noqa: E402,F401
-from coursekit.distribute import get_strategy  # noqa: E402
+from coursekit.training.distribute import get_strategy  # noqa: E402
 
 # MultiWorkerMirroredStrategy must exist before any other TensorFlow op runs in the process.
 strategy = get_strategy("multiworker") if "TF_CONFIG" in os.environ else None
@@ -15,9 +15,9 @@ strategy = get_strategy("multiworker") if "TF_CONFIG" in os.environ else None
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from coursekit.architectures import default_cnn  # noqa: E402
-from coursekit.train_config import TrainConfig  # noqa: E402
-from coursekit.training import fit_classifier  # noqa: E402
+from coursekit.nets.architectures import default_cnn  # noqa: E402
+from coursekit.training.config import TrainConfig  # noqa: E402
+from coursekit.training.fit import fit_classifier  # noqa: E402
 
 rng = np.random.default_rng(0)
 x = rng.uniform(-1, 1, (96, 16, 16, 3)).astype("float32")

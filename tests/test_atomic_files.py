@@ -52,7 +52,7 @@ def test_figures_and_idx_files_go_through_it(tmp_path, monkeypatch):
     import matplotlib.pyplot as plt
 
     from coursekit.datasets.idx import read_idx, write_idx
-    from coursekit.plots import finish_figure
+    from coursekit.report.plots import finish_figure
 
     fig = plt.figure()
     (tmp_path / "f.png").write_bytes(b"old")

@@ -5,8 +5,8 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.runtime import describe
-from coursekit.trainer import AdversarialTraining
+from coursekit.training.runtime import describe
+from coursekit.training.trainer import AdversarialTraining
 from models import DefaultModel, YourModel, fgsm, mim, pgd
 from tests.conftest import ArrayDataManager, make_blobs_images
 
@@ -153,8 +153,8 @@ def _changed(before, model):
 def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
     import tensorflow as tf
 
-    from coursekit.epochs import test_one_epoch, train_one_epoch
-    from coursekit.small_nets import mnist_cnn
+    from coursekit.exercises.epochs import test_one_epoch, train_one_epoch
+    from coursekit.nets.small_nets import mnist_cnn
 
     dtype, jit = CONFIGS[config]
     policy(dtype)
@@ -177,10 +177,10 @@ def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
 @pytest.mark.parametrize("network", ["cifar_convnet", "imagenette_cnn", "magic_mlp"])
 @pytest.mark.parametrize("config", _params(["float32+xla", "float16", "float16+xla"]))
 def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy):
-    from coursekit.small_nets import cifar_convnet, imagenette_cnn
-    from coursekit.tabular import binary_mlp
-    from coursekit.train_config import TrainConfig
-    from coursekit.training import fit_classifier
+    from coursekit.nets.small_nets import cifar_convnet, imagenette_cnn
+    from coursekit.training.tabular import binary_mlp
+    from coursekit.training.config import TrainConfig
+    from coursekit.training.fit import fit_classifier
 
     dtype, jit = CONFIGS[config]
     policy(dtype)

@@ -133,7 +133,7 @@ def test_h5_round_trip_predicts_identically_in_a_new_process_and_trains_further(
     path = net.save(tmp_path / "roundtrip.h5")
     np.save(tmp_path / "x.npy", blobs_manager.X_test)
     before = net.predict_proba(blobs_manager.X_test)
-    code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[3]); from coursekit.saving import load_h5; "
+    code = ("import sys, numpy as np; sys.path.insert(0, sys.argv[3]); from coursekit.nets.saving import load_h5; "
             "m = load_h5(sys.argv[1]); np.save(sys.argv[2], m.predict(np.load(sys.argv[2] + '.in.npy'), verbose=0))")
     os.replace(tmp_path / "x.npy", tmp_path / "p.npy.in.npy")
     subprocess.run([sys.executable, "-c", code, str(path), str(tmp_path / "p.npy"),

@@ -11,7 +11,7 @@ import tensorflow as tf
 from keras import layers, models
 
 import models as course
-from coursekit.architectures import FeatureMaps
+from coursekit.nets.architectures import FeatureMaps
 from coursekit.keras2_habits import is_enabled as keras2_enabled
 from models import DefaultModel, YourModel
 

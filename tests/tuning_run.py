@@ -10,8 +10,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import coursekit  # noqa: E402,F401
-from coursekit.dnn import DenseClassifier  # noqa: E402
-from coursekit.tuning import grid_search  # noqa: E402
+from coursekit.training.dnn import DenseClassifier  # noqa: E402
+from coursekit.training.tuning import grid_search  # noqa: E402
 from tests.conftest import ArrayDataManager, make_blobs_images  # noqa: E402
 
 GRID = {"n1": [8, 16], "n2": [8], "activation": ["relu", "tanh", "sigmoid"]}

@@ -9,8 +9,8 @@ import tensorflow as tf
 
 from coursekit.attacks.core import start_noise
 from coursekit.attacks.utils import check_attack_inputs
-from coursekit.labels import class_ids
-from coursekit.network import keras_model_of, network_view
+from coursekit.datasets.labels import class_ids
+from coursekit.nets.network import keras_model_of, network_view
 from coursekit.progress import progress
 
 _COMPILED = weakref.WeakKeyDictionary()  # Keras model -> {(core, strategy id): tf.function}

@@ -1,1 +1,2 @@
-"""Data sources: folder-per-class image sets, the embedded digits set, Fashion-MNIST."""
+"""Data: the loaders (Animals folders, the embedded digits, MNIST and Fashion-MNIST idx files, CIFAR-10, Imagenette,
+MAGIC), image reading and resizing (``images``, ``preprocessing``, ``parallel``), ``Splits`` and label formats."""

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.model_selection import train_test_split
 
-from coursekit.images import ImageReadError, read_image_rgb, warn_skipped
-from coursekit.parallel import ordered_map
+from coursekit.datasets.images import ImageReadError, read_image_rgb, warn_skipped
+from coursekit.datasets.parallel import ordered_map
 
 
 def create_label_folder_dict(adir) -> dict:

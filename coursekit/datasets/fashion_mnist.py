@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 
 from coursekit.datasets.idx_sets import FILES, IdxSource, load_idx_dataset  # noqa: F401
-from coursekit.splits import Splits
+from coursekit.datasets.splits import Splits
 
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot"]
@@ -42,13 +42,3 @@ def prepare_splits(train_full, test, train_fraction=0.9, seed=1234):
     return Splits(x_full[:i].astype(np.float32) * scale, y_full[:i], x_full[i:].astype(np.float32) * scale,
                   y_full[i:], x_test.reshape(len(x_test), -1).astype(np.float32) * scale, y_test.astype(np.int64),
                   classes=np.array(CLASS_NAMES), value_range=(0.0, 1.0))
-
-
-def plot_samples(images, labels, n=36, seed=0, save_path=None):
-    """``n`` random images in a square grid titled "k:Name" with 1-based class numbers (Q2.3)."""
-    from coursekit.plots import plot_image_grid
-
-    idx = np.random.default_rng(seed).choice(len(images), size=min(n, len(images)), replace=False)
-    side = int(np.ceil(np.sqrt(len(idx))))
-    return plot_image_grid(np.asarray(images)[idx], [f"{labels[i] + 1}:{CLASS_NAMES[labels[i]]}" for i in idx],
-                           cols=side, value_range=(0, 255), save_path=save_path, fontsize=7)

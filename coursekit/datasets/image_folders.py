@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from coursekit.images import ImageReadError, read_image_rgb
-from coursekit.parallel import ordered_map
+from coursekit.datasets.images import ImageReadError, read_image_rgb
+from coursekit.datasets.parallel import ordered_map
 from coursekit.progress import progress
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff"}

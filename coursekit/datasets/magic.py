@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.splits import Splits
+from coursekit.datasets.splits import Splits
 
 COLUMNS = ["fLength", "fWidth", "fSize", "fConc", "fConc1", "fAsym", "fM3Long", "fM3Trans", "fAlpha", "fDist",
            "class"]

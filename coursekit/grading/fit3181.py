@@ -2,7 +2,7 @@
 
 Each check takes the ``Context`` and returns ``(fraction, message)``: the fraction of its points earned and what
 was wanted and got. A check that raises scores 0 with the exception named; one that runs past its time limit
-is stopped. Student code is handled as ``coursekit.student_models`` handles it: a Keras-2 ``Sequential`` without
+is stopped. Student code is handled as ``coursekit.nets.student_models`` handles it: a Keras-2 ``Sequential`` without
 an input, softmax or logits outputs, a subclassed model. Student outputs become ``np.asarray(..., float32)``
 before any comparison.
 """
@@ -64,7 +64,7 @@ def _kit_data(ctx):
     """The kit's own data manager on the grader's folder, so that checks after a broken loader still run."""
     if ctx.data is None:
         from coursekit.datasets.animals import AnimalsDatasetManager
-        from coursekit.preprocessing import SimplePreprocessor
+        from coursekit.datasets.preprocessing import SimplePreprocessor
 
         dm = AnimalsDatasetManager([SimplePreprocessor(32, 32)])
         import warnings
@@ -91,7 +91,7 @@ def _num_classes(ctx):
 
 
 def _graph(model, shape=(32, 32, 3)):
-    from coursekit.student_models import as_functional
+    from coursekit.nets.student_models import as_functional
     return as_functional(model, shape)
 
 
@@ -171,7 +171,7 @@ def check_data_manager(ctx):
 
 def check_default_model(ctx):
     """The template's cell [8]: ``DefaultModel(name='network1', num_classes=..., optimizer='sgd', ...)``."""
-    from coursekit.architectures import default_cnn
+    from coursekit.nets.architectures import default_cnn
 
     k = _num_classes(ctx)
     net = ctx.module.DefaultModel(name="network1", num_classes=k, optimizer="sgd", batch_size=128, num_epochs=20,
@@ -315,9 +315,9 @@ def _kit_model(ctx):
     if ctx.kit_model is None:
         import keras
 
-        from coursekit.architectures import default_cnn
-        from coursekit.train_config import TrainConfig
-        from coursekit.training import fit_classifier
+        from coursekit.nets.architectures import default_cnn
+        from coursekit.training.config import TrainConfig
+        from coursekit.training.fit import fit_classifier
 
         dm = _kit_data(ctx)
         keras.utils.set_random_seed(ctx.seed)
@@ -369,7 +369,7 @@ def check_attack_mim(ctx):
 
 
 def _accuracy(model, x, y):
-    from coursekit.student_models import as_functional
+    from coursekit.nets.student_models import as_functional
     return float(np.mean(_float32(as_functional(model, x.shape[1:]).predict(x, verbose=0)).argmax(1) == y))
 
 

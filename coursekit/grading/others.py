@@ -110,7 +110,7 @@ def check_test_one_epoch(ctx):
 def check_gradient_nn(ctx):
     """``gradient_nn(X, Y, Wi, bi, Wo, bo)`` against central differences of the logistic loss, one example at a
     time (relative error below 1e-5 on 20 random points)."""
-    from coursekit.double_moon import gradient_nn_numerical
+    from coursekit.exercises.double_moon import gradient_nn_numerical
 
     rng = np.random.default_rng(ctx.seed)
     worst = 0.0
@@ -129,7 +129,7 @@ def check_gradient_nn(ctx):
 def check_train_loop(ctx):
     """``train_loop(Xtr, Ytr, Xval, Yval, h, lr, vis='never', nEpochs)``: error arrays as long as the seed's (one
     value per SGD step), in percent, and the training error falls on the double moon."""
-    from coursekit import double_moon
+    from coursekit.exercises import double_moon
 
     Xtr, Ytr, Xval, Yval, _ = double_moon.load_double_moon(None, n=200, seed=ctx.seed)
     tr, val = ctx.module.train_loop(Xtr, Ytr, Xval, Yval, 7, 0.02, vis="never", nEpochs=3)[:2]

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from coursekit.robustness import RobustCheckpoint, robust_accuracy
-from coursekit.saving import load_h5
+from coursekit.attacks.robustness import RobustCheckpoint, robust_accuracy
+from coursekit.nets.saving import load_h5
 from models import AdversarialTraining, YourModel
 
 EPS = 0.1

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict
-from coursekit.preprocessing import SimplePreprocessor
+from coursekit.datasets.preprocessing import SimplePreprocessor
 
 
 @pytest.fixture()

@@ -55,7 +55,9 @@ def test_prepare_splits_flattens_scales_and_splits_90_10(tmp_path):
 
 def test_image_grid_titles_are_one_based_names(tmp_path):
     (x, y), _ = fm.load_fashion_mnist(write_fake_fashion(tmp_path / "f"))
-    fig = fm.plot_samples(x, y, 36, save_path=tmp_path / "grid.png")
+    from coursekit.report.plots import plot_numbered_samples
+
+    fig = plot_numbered_samples(x, y, fm.CLASS_NAMES, 36, save_path=tmp_path / "grid.png")
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
     assert len(titles) == 36 and all(t.split(":")[1] == fm.CLASS_NAMES[int(t.split(":")[0]) - 1] for t in titles)
     assert "1:T-shirt/top" in [f"{k + 1}:{n}" for k, n in enumerate(fm.CLASS_NAMES)]

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from coursekit import double_moon, epochs, initializers
+from coursekit.exercises import double_moon, epochs, initializers
 from coursekit.grading import others
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,11 +93,11 @@ def kaiming_init(fan_in, fan_out):
 @pytest.mark.slow
 def test_the_command_grades_the_other_assignments(tmp_path):
     cases = {"technion-hw2": {"ok": ("hw2.py", XAVIER), "bad": ("hw2.py", XAVIER.replace("6.0 /", "3.0 /"))},
-             "ds5220": {"ok": ("ps4.py", "from coursekit.epochs import test_one_epoch, train_one_epoch\n"),
+             "ds5220": {"ok": ("ps4.py", "from coursekit.exercises.epochs import test_one_epoch, train_one_epoch\n"),
                         "bad": ("ps4.py", "def train_one_epoch(*args):\n    raise NotImplementedError\n\n\n"
-                                          "from coursekit.epochs import test_one_epoch\n")},
-             "recvis-a2": {"ok": ("part1.py", "from coursekit.double_moon import gradient_nn, train_loop\n"),
-                           "bad": ("part1.py", "from coursekit.double_moon import gradient_nn\n\n\n"
+                                          "from coursekit.exercises.epochs import test_one_epoch\n")},
+             "recvis-a2": {"ok": ("part1.py", "from coursekit.exercises.double_moon import gradient_nn, train_loop\n"),
+                           "bad": ("part1.py", "from coursekit.exercises.double_moon import gradient_nn\n\n\n"
                                                "def train_loop(*args, **kwargs):\n    return [], []\n")}}
     lost = {"technion-hw2": {"xavier_init"}, "ds5220": {"train_one_epoch"}, "recvis-a2": {"train_loop"}}
     for assignment, subs in cases.items():

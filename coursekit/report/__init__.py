@@ -1,0 +1,1 @@
+"""What a run shows: plots, text tables and looking at a classifier's mistakes."""
