@@ -100,8 +100,8 @@ def run(args):
         return accuracy(model, x_test, y_test), history, seconds
 
     if not args.augmented_only:
-        print(f"\ntraining without augmentation ({describe_recipe(args)}, batch {args.batch_size}, "
-              f"up to {args.epochs} epochs, early stopping patience {args.patience})")
+        print(f"\ntraining without augmentation ({describe_recipe(recipe_config(args, False))}, "
+              f"batch {args.batch_size}, up to {args.epochs} epochs, early stopping patience {args.patience})")
         metrics["test_accuracy"], history, metrics["train_seconds"] = train(net, augment=False)
         metrics["epochs_run"] = len(history.history["loss"])
         plot_progress(history, title="Imagenette CNN, no augmentation", save_path=out / "progress.png")
@@ -110,7 +110,7 @@ def run(args):
         noise_table(net)
     if not args.no_augmentation_run:
         print(f"\n{'training' if args.augmented_only else 'retraining'} with augmentation (random flip, translation, "
-              f"rotation, zoom, contrast; {describe_recipe(args)})")
+              f"rotation, zoom, contrast; {describe_recipe(recipe_config(args, True))})")
         augmented = build()
         metrics["augmented_test_accuracy"], history, metrics["augmented_train_seconds"] = train(augmented, True)
         metrics["augmented_epochs_run"] = len(history.history["loss"])
@@ -136,13 +136,13 @@ def recipe_config(args, augment):
                        value_range=(0.0, 1.0), patience=args.patience, seed=args.seed)
 
 
-def describe_recipe(args):
-    """One line for the log: optimizer, rate, schedule, decay and smoothing."""
-    parts = [f"{'AdamW' if args.weight_decay > 0 else 'Adam'} {args.learning_rate}"]
-    if args.cosine:
+def describe_recipe(config):
+    """One line for the log, read from the ``TrainConfig``: optimizer, rate, schedule, decay and smoothing."""
+    parts = [f"{'AdamW' if config.weight_decay > 0 else 'Adam'} {config.learning_rate}"]
+    if config.schedule == "cosine":
         parts.append("cosine decay")
-    if args.weight_decay > 0:
-        parts.append(f"weight decay {args.weight_decay}")
-    if args.label_smoothing:
-        parts.append(f"label smoothing {args.label_smoothing}")
+    if config.weight_decay > 0:
+        parts.append(f"weight decay {config.weight_decay}")
+    if config.label_smoothing:
+        parts.append(f"label smoothing {config.label_smoothing}")
     return ", ".join(parts)
