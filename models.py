@@ -30,25 +30,25 @@ import keras
 from coursekit.nets.architectures import (FeatureMaps, check_activation, default_cnn, logits_model,  # noqa: F401
                                      residual_block, residual_cnn)
 from coursekit.attacks import fgsm, mim, pgd  # noqa: F401
-from coursekit.training.augmentation import build_augmenter  # noqa: F401
-from coursekit.nets.classifier import KerasClassifier, agreement
 from coursekit.datasets.animals import AnimalsDatasetManager, create_label_folder_dict  # noqa: F401
 from coursekit.datasets.digits import render_digits_folder  # noqa: F401
+from coursekit.datasets.labels import class_ids
+from coursekit.datasets.preprocessing import SimplePreprocessor  # noqa: F401
 from coursekit.defaults import init_with_defaults
 from coursekit.keras2_habits import keras2_habits  # noqa: F401
-from coursekit.datasets.labels import class_ids
-from coursekit.training.mixup import mix_batch, sample_mixup  # noqa: F401
-from coursekit.training.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
-from coursekit.report.plots import plot_adversarial, plot_comparison  # noqa: F401
-from coursekit.report import plots
-from coursekit.datasets.preprocessing import SimplePreprocessor  # noqa: F401
-from coursekit.training.runtime import check_jit_compile
-from coursekit.nets.saving import load_h5, save_h5
+from coursekit.nets.classifier import KerasClassifier, agreement
 from coursekit.nets.network import keras_model_of, network_view  # noqa: F401
+from coursekit.nets.saving import load_h5, save_h5
 from coursekit.nets.student_models import as_functional, output_kind  # noqa: F401
-from coursekit.training.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
+from coursekit.report import plots
+from coursekit.report.plots import plot_adversarial, plot_comparison  # noqa: F401
+from coursekit.training.augmentation import build_augmenter  # noqa: F401
 from coursekit.training.config import TrainConfig  # noqa: F401
 from coursekit.training.fit import fit_classifier
+from coursekit.training.mixup import mix_batch, sample_mixup  # noqa: F401
+from coursekit.training.optimizers import check_optimizer_name, get_optimizer  # noqa: F401
+from coursekit.training.runtime import check_jit_compile
+from coursekit.training.trainer import AdversarialTraining, ClassifierTrainer  # noqa: F401
 
 
 class DefaultModel(KerasClassifier):

@@ -51,10 +51,10 @@ def run(args):
     import keras
     import matplotlib.pyplot as plt
 
-    from coursekit.exercises.conv_blocks import plot_filters
     from coursekit.datasets.cifar10 import load_cifar10, to_unit_range
-    from coursekit.report.plots import plot_image_grid, plot_progress
+    from coursekit.exercises.conv_blocks import plot_filters
     from coursekit.nets.small_nets import cifar_convnet, cifar_linear, parameter_table
+    from coursekit.report.plots import plot_image_grid, plot_progress
 
     out = out_dir(args.out)
     args.strategy_object = setup_devices(args)

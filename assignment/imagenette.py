@@ -54,8 +54,8 @@ def run(args):
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
     from coursekit.nets.classifier import accuracy
     from coursekit.nets.classifier import accuracy_under_noise
-    from coursekit.report.plots import plot_image_grid, plot_progress
     from coursekit.nets.small_nets import imagenette_cnn, model_size_mb
+    from coursekit.report.plots import plot_image_grid, plot_progress
     from coursekit.training.fit import fit_classifier
 
     strategy = setup_devices(args)

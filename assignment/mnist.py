@@ -79,9 +79,9 @@ def run(args):
     import numpy as np
 
     from coursekit.datasets.mnist import load_mnist, pixel_stats, to_inputs
-    from coursekit.training.pipelines import labelled_dataset
-    from coursekit.report.plots import plot_image_grid
     from coursekit.nets.small_nets import mnist_cnn, mnist_mlp, parameter_table
+    from coursekit.report.plots import plot_image_grid
+    from coursekit.training.pipelines import labelled_dataset
 
     out = out_dir(args.out)
     with data_errors():

@@ -89,8 +89,8 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent / "results.json")
     args = parser.parse_args(argv)
     from bench import reference
-    from coursekit.nets.architectures import default_cnn, residual_cnn
     from coursekit.attacks import fgsm, mim, pgd
+    from coursekit.nets.architectures import default_cnn, residual_cnn
     from coursekit.nets.flops import forward_flops
     from coursekit.report.tables import format_table
     from coursekit.training.trainer import AdversarialTraining

@@ -29,8 +29,8 @@ def _timed(fn):
 
 
 def measure(n=2000, epochs=2, repeats=2):
-    from coursekit.nets.architectures import default_cnn
     from coursekit.attacks import pgd
+    from coursekit.nets.architectures import default_cnn
     from coursekit.training.config import TrainConfig
     from coursekit.training.fit import fit_classifier
     from models import DefaultModel

@@ -40,8 +40,8 @@ def mnist_epochs(quick, peak_gflops):
     from bench.reference import eager_train_epoch
     from coursekit.exercises.epochs import train_one_epoch
     from coursekit.nets.flops import forward_flops
-    from coursekit.training.pipelines import labelled_dataset
     from coursekit.nets.small_nets import mnist_cnn, mnist_mlp
+    from coursekit.training.pipelines import labelled_dataset
 
     n = 1024 if quick else 12800
     rng = np.random.default_rng(0)

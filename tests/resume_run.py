@@ -16,9 +16,9 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from coursekit.nets.architectures import residual_cnn  # noqa: E402
-from coursekit.training.trainer import AdversarialTraining  # noqa: E402
 from coursekit.training.config import TrainConfig  # noqa: E402
 from coursekit.training.fit import fit_classifier  # noqa: E402
+from coursekit.training.trainer import AdversarialTraining  # noqa: E402
 from tests.conftest import make_blobs_images  # noqa: E402
 
 

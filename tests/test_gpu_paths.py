@@ -178,9 +178,9 @@ def test_the_hand_written_mnist_epochs_under_xla_and_float16(config, policy):
 @pytest.mark.parametrize("config", _params(["float32+xla", "float16", "float16+xla"]))
 def test_the_other_tasks_networks_under_xla_and_float16(network, config, policy):
     from coursekit.nets.small_nets import cifar_convnet, imagenette_cnn
-    from coursekit.training.tabular import binary_mlp
     from coursekit.training.config import TrainConfig
     from coursekit.training.fit import fit_classifier
+    from coursekit.training.tabular import binary_mlp
 
     dtype, jit = CONFIGS[config]
     policy(dtype)

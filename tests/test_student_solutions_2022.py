@@ -11,8 +11,8 @@ import tensorflow as tf
 from keras import layers, models
 
 import models as course
-from coursekit.nets.architectures import FeatureMaps
 from coursekit.keras2_habits import is_enabled as keras2_enabled
+from coursekit.nets.architectures import FeatureMaps
 from models import DefaultModel, YourModel
 
 

@@ -5,9 +5,9 @@ import keras
 
 from coursekit.nets.architectures import mlp
 from coursekit.nets.classifier import KerasClassifier
-from coursekit.training.losses import SmoothedCrossEntropy
 from coursekit.training.config import TrainConfig
 from coursekit.training.fit import fit_classifier
+from coursekit.training.losses import SmoothedCrossEntropy
 
 
 class DenseClassifier(KerasClassifier):

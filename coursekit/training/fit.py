@@ -4,16 +4,16 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from coursekit.training.augmentation import build_augmenter
-from coursekit.training.divergence import StopOnDivergence
 from coursekit.datasets.labels import one_hot_or_ids
+from coursekit.progress import keras_verbosity
+from coursekit.training.augmentation import build_augmenter
+from coursekit.training.config import TrainConfig
+from coursekit.training.divergence import StopOnDivergence
 from coursekit.training.losses import OneHotBinaryAccuracy, OneHotBinaryCrossentropy
 from coursekit.training.optimizers import get_optimizer
 from coursekit.training.pipelines import classification_dataset, training_dataset
-from coursekit.progress import keras_verbosity
 from coursekit.training.resume import TrainingBackup, check_backup, completed_epochs, data_digest, fingerprint
 from coursekit.training.runtime import describe, jit_compile_setting, tensorboard_callback
-from coursekit.training.config import TrainConfig
 from coursekit.training.trainer import ClassifierTrainer
 
 

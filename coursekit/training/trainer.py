@@ -13,8 +13,8 @@ import tensorflow as tf
 from coursekit.attacks.core import pgd_core, start_noise
 from coursekit.keras_compat import (BuildFromExampleBatch, distribute_strategy_of, in_multi_worker_mode,
                                     unscale_loss_for_distribution)
-from coursekit.training.mixup import MIXUP_KEY, MIXUP_LAM, mix_batch, sample_mixup
 from coursekit.nets.network import network_view
+from coursekit.training.mixup import MIXUP_KEY, MIXUP_LAM, mix_batch, sample_mixup
 from coursekit.training.sam import sam_update
 
 

@@ -2,8 +2,8 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.nets.architectures import logits_model, residual_cnn
 from coursekit.attacks.robustness import accuracy, robust_accuracy, robustness_report
+from coursekit.nets.architectures import logits_model, residual_cnn
 from models import fgsm, mim, pgd
 
 EPS = 0.1

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from coursekit.exercises.epochs import test_one_epoch, train_epochs, train_one_epoch
-from coursekit.training.pipelines import labelled_dataset
 from coursekit.nets.small_nets import mnist_cnn, mnist_mlp
+from coursekit.training.pipelines import labelled_dataset
 
 
 def _data(n=200, seed=0):

@@ -16,8 +16,8 @@ SCRIPT = textwrap.dedent("""
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
     import keras
-    from coursekit.nets.architectures import default_cnn
     from coursekit.attacks import fgsm, mim, pgd
+    from coursekit.nets.architectures import default_cnn
     from coursekit.training.config import TrainConfig
     from coursekit.training.fit import fit_classifier
 
@@ -61,8 +61,8 @@ def test_mixed_precision_trains_with_float32_logits_and_finite_loss():
     import numpy as np
 
     from coursekit.nets.architectures import residual_cnn
-    from coursekit.training.distribute import get_strategy, mixed_precision_policy
     from coursekit.training.config import TrainConfig
+    from coursekit.training.distribute import get_strategy, mixed_precision_policy
     from coursekit.training.fit import fit_classifier
 
     try:

@@ -1,8 +1,8 @@
 import numpy as np
 import tensorflow as tf
 
-from coursekit.training.mixup import mix_batch, sample_mixup
 from coursekit.training.config import TrainConfig
+from coursekit.training.mixup import mix_batch, sample_mixup
 
 
 def test_mixed_batch_matches_the_formula():

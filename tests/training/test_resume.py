@@ -43,9 +43,9 @@ def test_killed_twice_and_resumed_ends_like_an_uninterrupted_run(tmp_path):
 @pytest.mark.slow
 def test_a_backup_of_another_configuration_is_refused(tmp_path):
     from coursekit.nets.architectures import residual_cnn
-    from coursekit.training.trainer import AdversarialTraining
     from coursekit.training.config import TrainConfig
     from coursekit.training.fit import fit_classifier
+    from coursekit.training.trainer import AdversarialTraining
     from tests.conftest import make_blobs_images
 
     backup = tmp_path / "backup"

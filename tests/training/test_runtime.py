@@ -1,8 +1,8 @@
 """``coursekit.training.runtime``: the run-wide --jit / --tensorboard settings and the line naming device, policy and XLA."""
 import pytest
 
-from coursekit.training import runtime
 from coursekit.nets.architectures import residual_cnn
+from coursekit.training import runtime
 from coursekit.training.config import TrainConfig
 from coursekit.training.fit import fit_classifier
 from tests.conftest import make_blobs_images

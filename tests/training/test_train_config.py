@@ -3,10 +3,10 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.training.optimizers import get_optimizer
 from coursekit.training.config import TrainConfig
-from coursekit.training.trainer import AdversarialTraining
 from coursekit.training.fit import fit_classifier
+from coursekit.training.optimizers import get_optimizer
+from coursekit.training.trainer import AdversarialTraining
 from tests.conftest import make_blobs_images
 
 

@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from coursekit.attacks.core import pgd_core, start_noise
-from coursekit.training.mixup import sample_mixup
 from coursekit.training.config import TrainConfig
+from coursekit.training.mixup import sample_mixup
 from coursekit.training.trainer import AdversarialTraining, ClassifierTrainer
 
 LR, SEED = 0.1, 11
