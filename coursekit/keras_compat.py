@@ -104,3 +104,66 @@ def keras_tuner_distribute_utils():
     from keras_tuner.src.distribute import utils
 
     return utils
+
+
+# ------------------------------------------------------------------------------ files that cross Keras versions
+# Keyword arguments Keras added after 3.10 (the oldest Keras this project supports), with the default that keeps
+# the older meaning. Keras 3.10-3.14 refuse a stored config holding them ("GlorotUniform.__init__() got an
+# unexpected keyword argument 'input_axes'"), so saved files leave them out while they hold that default, and a
+# file written by a plain ``model.save`` on a newer Keras is loaded through a copy without them. Found by comparing
+# the constructor signatures of the public classes of Keras 3.10.0, 3.13.2 and 3.15.1.
+_AXES = {"input_axes": None, "output_axes": None}
+_ATTENTION = {"sliding_window": None, "use_gate": False}
+ADDED_AFTER_OLDEST = {
+    **dict.fromkeys(("VarianceScaling", "GlorotNormal", "GlorotUniform", "HeNormal", "HeUniform", "LecunNormal",
+                     "LecunUniform"), _AXES),
+    "BatchNormalization": {"renorm": False, "renorm_clipping": None, "renorm_momentum": 0.99},
+    **dict.fromkeys(("Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose"), {"output_padding": None}),
+    "Dense": {"quantization_config": None},
+    "Embedding": {"quantization_config": None},
+    "EinsumDense": {"quantization_config": None, "gptq_unpacked_column_size": None},
+    "MultiHeadAttention": _ATTENTION,
+    "GroupQueryAttention": _ATTENTION,
+    "IntegerLookup": {"oov_method": "floormod", "salt": None},
+    "StringLookup": {"salt": None},
+}
+
+
+def portable_config(config):
+    """``config`` (a stored model config) without the arguments of ``ADDED_AFTER_OLDEST`` that hold their default;
+    returns ``(new_config, dropped)`` where ``dropped`` lists ``Class.argument`` names taken out."""
+    dropped = []
+
+    def walk(node):
+        if isinstance(node, list):
+            return [walk(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: walk(value) for key, value in node.items()}
+        defaults = ADDED_AFTER_OLDEST.get(node.get("class_name"), {})
+        inner = node.get("config")
+        if defaults and isinstance(inner, dict):
+            keep = {k: v for k, v in inner.items() if not (k in defaults and _same(v, defaults[k]))}
+            dropped.extend(f"{node['class_name']}.{k}" for k in inner if k not in keep)
+            node["config"] = keep
+        return node
+
+    return walk(config), dropped
+
+
+def _same(value, default):
+    return value == default and type(value) is type(default)
+
+
+def running_keras_refuses(dropped):
+    """Which of ``dropped`` (``Class.argument``) the running Keras has no such argument for (feature detection:
+    the class's constructor signature, not a version number)."""
+    import inspect
+
+    missing = []
+    for item in dropped:
+        class_name, argument = item.split(".")
+        cls = getattr(keras.layers, class_name, None) or getattr(keras.initializers, class_name, None)
+        if cls is not None and argument not in inspect.signature(cls.__init__).parameters:
+            missing.append(item)
+    return missing

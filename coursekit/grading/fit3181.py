@@ -406,8 +406,9 @@ def _saved(ctx):
 
 
 def _load_safely(path):
-    import keras
-    return keras.models.load_model(path, compile=False, safe_mode=True)
+    """Load in safe mode after the stored config passed the project's checks (no Lambda, nothing unknown)."""
+    from coursekit.nets.saving import load_h5
+    return load_h5(path, safe_mode=True)
 
 
 def check_saved_models(ctx):

@@ -1,12 +1,23 @@
-"""Saving and loading ``.h5`` models atomically, in ``saved_models/`` by default."""
+"""Saving and loading ``.h5`` models atomically, in ``saved_models/`` by default, safely on every supported Keras.
+
+Files are written so that every supported Keras (3.10 to 3.15) loads them (``keras_compat.portable_config``), and
+read only after their stored config passed ``model_files.check_model_file`` (no ``Lambda``, nothing unknown).
+"""
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import shutil
+import tempfile
+import zipfile
 from pathlib import Path
 
 import keras
 
 from coursekit.atomic_files import atomic_path
+from coursekit.keras_compat import portable_config, running_keras_refuses
+from coursekit.nets.model_files import UnsafeModelFile, check_model_file, stored_config
 
 SAVED_MODELS_DIR = Path("saved_models")
 
@@ -30,7 +41,8 @@ def resolve_model_path(path) -> Path:
 def save_h5(model, path) -> Path:
     """Write ``model`` to ``path`` as ``.h5`` via a temporary file and an atomic rename.
 
-    A crash or error mid-save leaves any previous file at ``path`` intact.
+    A crash or error mid-save leaves any previous file at ``path`` intact. The stored config leaves out the
+    arguments newer Keras versions added while they hold their defaults, so Keras 3.10 and later all load it.
     """
     path = resolve_model_path(path)
     if path.suffix == ".h5" and not _is_graph_model(model):
@@ -43,6 +55,9 @@ def save_h5(model, path) -> Path:
     try:
         with atomic_path(path) as tmp:
             model.save(str(tmp), overwrite=True)
+            config, dropped = portable_config(stored_config(tmp))
+            if dropped:
+                write_config(tmp, config)
     finally:
         absl.setLevel(level)
     return path
@@ -52,34 +67,74 @@ def _is_graph_model(model):
     return isinstance(model, keras.Sequential) or type(model).__name__ == "Functional"
 
 
-def load_h5(path, safe_mode=True):
+def write_config(path, config):
+    """Replace the model config stored in the ``.h5``/``.keras`` file ``path`` (weights untouched)."""
+    text = json.dumps(config)
+    if Path(path).suffix == ".keras":
+        with zipfile.ZipFile(path) as src:
+            entries = [(info, src.read(info.filename)) for info in src.infolist()]
+        with zipfile.ZipFile(path, "w") as dst:
+            for info, data in entries:
+                dst.writestr(info, text if info.filename == "config.json" else data)
+        return
+    import h5py
+
+    with h5py.File(path, "r+") as f:
+        f.attrs["model_config"] = text
+
+
+def load_h5(path, safe_mode=True, custom_objects=None):
     """Load an ``.h5`` (or ``.keras``) model uncompiled (Keras 3 cannot train an ``.h5`` model loaded
     compiled; recompile it).
 
-    ``safe_mode=True`` refuses a model holding a Python ``Lambda`` layer, whose code would run
-    on load; pass ``safe_mode=False`` only for a file you made yourself or otherwise trust.
+    ``safe_mode=True`` first reads the file's stored config and refuses a ``Lambda`` layer (its code would run on
+    loading) or any class or function that is neither Keras nor in ``custom_objects``/registered, with the same
+    message on every Keras version; pass ``safe_mode=False`` only for a file you made yourself or otherwise trust.
+    A file written by a newer Keras is read through a copy without the arguments the running Keras lacks.
     """
     path = resolve_model_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {path.resolve()}: train and save() one first, or pass the right path")
     _check_container(path)
     try:
-        return keras.models.load_model(path, compile=False, safe_mode=safe_mode)
-    except ValueError as exc:
-        if "Lambda" in str(exc) and safe_mode:
-            raise ValueError(f"{path} holds a Lambda layer, whose Python code would run on loading; it was refused "
-                             "(Keras' safe_mode). If you made this file yourself or trust its author, load it with "
-                             "load(path, safe_mode=False)") from exc
-        raise
-    except OSError as exc:
+        config = stored_config(path)
+    except (OSError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
         raise ValueError(f"cannot read the model file {path}: {exc}. It may be cut short (an interrupted copy or "
                          "upload): save or copy it again") from exc
+    if safe_mode:
+        check_model_file(path, custom_objects, config=config)
+    portable, dropped = portable_config(config)
+    with _copy_with_config(path, portable) if running_keras_refuses(dropped) else contextlib.nullcontext(path) as src:
+        try:
+            return keras.models.load_model(src, custom_objects=custom_objects, compile=False, safe_mode=safe_mode)
+        except UnsafeModelFile:
+            raise
+        except ValueError as exc:
+            if "Lambda" in str(exc) and safe_mode:
+                raise UnsafeModelFile(f"{path} holds a Lambda layer, whose Python code would run on loading; it was "
+                                      "refused (Keras' safe_mode). If you made this file yourself or trust its "
+                                      "author, load it with load(path, safe_mode=False)") from exc
+            raise
+        except OSError as exc:
+            raise ValueError(f"cannot read the model file {path}: {exc}. It may be cut short (an interrupted copy "
+                             "or upload): save or copy it again") from exc
+
+
+@contextlib.contextmanager
+def _copy_with_config(path, config):
+    """A temporary copy of the model file ``path`` holding ``config``; removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="coursekit-load-"))
+    try:
+        copy = folder / Path(path).name
+        shutil.copyfile(path, copy)
+        write_config(copy, config)
+        yield copy
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _check_container(path):
     """Refuse, naming the file, what is not an HDF5 (``.h5``) or zip (``.keras``) file, before h5py does."""
-    import zipfile
-
     import h5py
 
     if path.stat().st_size == 0:
