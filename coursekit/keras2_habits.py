@@ -27,6 +27,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from coursekit.nets.model_files import check_model_file
+
 SAVED_NAME = "model.keras"
 _KERAS_ENDINGS = (".keras", ".h5", ".hdf5")
 _ORIGINAL = {}
@@ -157,19 +159,48 @@ def _save_model(model, filepath, overwrite=True, zipped=None, **kwargs):
 
 # --------------------------------------------------------------------- loading
 def _load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **kwargs):
-    """``load_model`` that also takes a folder: one saved by ``keras2_habits`` or a SavedModel."""
+    """``load_model`` that also takes a folder: one saved by ``keras2_habits`` or a SavedModel.
+
+    A ``.keras``/``.h5`` file is checked first (``model_files.check_model_file``: no ``Lambda``, nothing unknown);
+    the student's own layer classes it names are taken from the notebook's namespace (``session_classes``), as
+    Keras 2 revived such a model without them."""
     load = _original(keras.models, "load_model")
     path = Path(filepath) if isinstance(filepath, (str, os.PathLike)) else None
-    if path is None or not path.is_dir():
-        return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode, **kwargs)
-    if (path / SAVED_NAME).is_file():
-        return load(str(path / SAVED_NAME), custom_objects=custom_objects, compile=compile, safe_mode=safe_mode,
-                    **kwargs)
-    if (path / "saved_model.pb").is_file():
-        return load_saved_model_folder(path)
-    raise FileNotFoundError(f"{path} is a folder with neither {SAVED_NAME} (what model.save('{path}') writes "
-                            "under keras2_habits) nor saved_model.pb (a SavedModel): give the folder the model "
-                            "was saved to, or the .keras/.h5 file itself")
+    if path is not None and path.is_dir():
+        if (path / "saved_model.pb").is_file() and not (path / SAVED_NAME).is_file():
+            return load_saved_model_folder(path)
+        if not (path / SAVED_NAME).is_file():
+            raise FileNotFoundError(f"{path} is a folder with neither {SAVED_NAME} (what model.save('{path}') "
+                                    "writes under keras2_habits) nor saved_model.pb (a SavedModel): give the folder "
+                                    "the model was saved to, or the .keras/.h5 file itself")
+        path = path / SAVED_NAME
+    if path is not None and path.suffix.lower() in _KERAS_ENDINGS and path.is_file():
+        custom_objects = {**session_classes(path), **(custom_objects or {})}
+        if safe_mode:
+            check_model_file(path, custom_objects)
+        filepath = str(path)
+    return load(filepath, custom_objects=custom_objects, compile=compile, safe_mode=safe_mode, **kwargs)
+
+
+def session_classes(path):
+    """The classes the model file ``path`` names that Keras cannot find, taken from the notebook's own namespace
+    (``__main__``: the cells a student ran): Keras layers and models defined there, nothing from any other module."""
+    import __main__
+    import inspect
+
+    from coursekit.nets.model_files import named_objects, refusal, stored_config
+
+    found = {}
+    for obj in named_objects(stored_config(path)):
+        if refusal(obj) != "unknown":
+            continue
+        candidate = vars(__main__).get(obj.class_name)
+        if (inspect.isclass(candidate) and issubclass(candidate, (keras.layers.Layer, keras.Model))
+                and candidate.__module__ == "__main__"):
+            found[obj.class_name] = candidate
+            if obj.registered_name:
+                found[obj.registered_name] = candidate
+    return found
 
 
 def load_saved_model_folder(path):

@@ -120,3 +120,51 @@ def test_backup_and_restore_reads_the_state_it_is_pointed_at(tmp_path):
 def test_keras_tuner_distribute_utils():
     utils = kc.keras_tuner_distribute_utils()
     assert utils.has_chief_oracle() is False and callable(utils.is_chief_oracle)
+
+
+# ------------------------------------------------------------------------------ files that cross Keras versions
+def test_the_added_arguments_table_holds_the_running_keras_defaults():
+    """Where the running Keras has an argument of ``ADDED_AFTER_OLDEST``, its default is the table's (so dropping it
+    from a file changes nothing); on an older Keras the argument is missing, which is the reason for the table."""
+    checked = 0
+    for class_name, defaults in kc.ADDED_AFTER_OLDEST.items():
+        cls = getattr(keras.layers, class_name, None) or getattr(keras.initializers, class_name)
+        parameters = inspect.signature(cls.__init__).parameters
+        for argument, default in defaults.items():
+            if argument in parameters:
+                assert parameters[argument].default == default, f"{class_name}.{argument}"
+                checked += 1
+            else:
+                assert kc.running_keras_refuses([f"{class_name}.{argument}"]) == [f"{class_name}.{argument}"]
+    assert checked or keras.__version__.startswith("3.10")
+
+
+def test_portable_config_drops_added_arguments_only_at_their_defaults():
+    stored = {"class_name": "Functional", "config": {"layers": [
+        {"class_name": "BatchNormalization", "config": {"name": "bn", "renorm": False, "renorm_momentum": 0.99,
+                                                        "renorm_clipping": None, "momentum": 0.9}},
+        {"class_name": "BatchNormalization", "config": {"name": "bn2", "renorm": True}},
+        {"class_name": "Conv2D", "config": {"name": "c", "kernel_initializer": {
+            "module": "keras.initializers", "class_name": "GlorotUniform",
+            "config": {"seed": None, "input_axes": None, "output_axes": [0]}}}},
+    ]}}
+    portable, dropped = kc.portable_config(stored)
+    layers_ = portable["config"]["layers"]
+    assert layers_[0]["config"] == {"name": "bn", "momentum": 0.9}
+    assert layers_[1]["config"] == {"name": "bn2", "renorm": True}  # not the default: an old Keras must refuse it
+    assert layers_[2]["config"]["kernel_initializer"]["config"] == {"seed": None, "output_axes": [0]}
+    assert sorted(dropped) == ["BatchNormalization.renorm", "BatchNormalization.renorm_clipping",
+                               "BatchNormalization.renorm_momentum", "GlorotUniform.input_axes"]
+    assert stored["config"]["layers"][0]["config"]["renorm"] is False  # the input is left as it was
+
+
+def test_a_saved_file_holds_no_added_argument_at_its_default(tmp_path):
+    from coursekit.nets.architectures import residual_cnn
+    from coursekit.nets.model_files import stored_config
+    from coursekit.nets.saving import load_h5, save_h5
+
+    net = residual_cnn(16, 16, 3, num_blocks=2, num_classes=3)
+    path = save_h5(net, tmp_path / "net.h5")
+    assert kc.portable_config(stored_config(path))[1] == []
+    x = np.random.default_rng(0).random((2, 16, 16, 3), dtype=np.float32)
+    np.testing.assert_array_equal(load_h5(path).predict(x, verbose=0), net.predict(x, verbose=0))

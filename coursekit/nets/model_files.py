@@ -100,8 +100,10 @@ def named_objects(config, where="model"):
 
 
 def _is_layer_like(config):
-    module = config.get("module") or "keras.layers"
-    return module.startswith(("keras.layers", "keras.src.layers", "keras.src.models")) or module in ("__main__",)
+    """Whether an object reference is a layer or model (named in messages), not e.g. an initializer or policy."""
+    module = config.get("module") or ""
+    return ("inbound_nodes" in config or "build_config" in config
+            or module.startswith(("keras.layers", "keras.src.layers", "keras.src.models")))
 
 
 def refusal(obj: NamedObject, custom_objects=None):
