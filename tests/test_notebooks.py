@@ -133,6 +133,8 @@ def test_setup_cell_outside_a_clone_pip_installs_the_library(tmp_path):
     assert done.returncode == 0, done.stderr[-3000:]
     assert (tmp_path / "pip.log").read_text() == f"install -q git+{root}"
     assert f"project: {Path(site) / 'coursekit'}" in done.stdout  # imported from the installed library
+    assert "TensorFlow 2." in done.stdout and ", Keras 3." in done.stdout and "device: CPU only" in done.stdout
+    assert "replaced" not in done.stdout  # the stand-in pip moved no version: no restart asked for
     again = subprocess.run([str(python), "cell.py"], cwd=work, env={**env, "FAKE_PIP_LOG": str(tmp_path / "2")},
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and not (tmp_path / "2").exists()  # installed already: no second install
