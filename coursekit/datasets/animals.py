@@ -71,7 +71,7 @@ class AnimalsDatasetManager:
                              "e.g. create_label_folder_dict('./datasets/Animals').")
         if int(max_num_images) < 1:
             raise ValueError(f"max_num_images must be at least 1, got {max_num_images!r}")
-        data, labels, skipped = [], [], []
+        data, labels, skipped, cut = [], [], [], []
         for label in sorted(label_folder_dict):
             folder = Path(label_folder_dict[label])
             if not folder.is_dir():
@@ -79,6 +79,8 @@ class AnimalsDatasetManager:
                                         "Check the path or remove the class from label_folder_dict.")
             files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
             total = min(len(files), int(max_num_images))
+            if len(files) > total:
+                cut.append(f"{label} {total} of {len(files)}")
             if verbose > 0:
                 print(label, len(files))
             count = 0
@@ -102,6 +104,9 @@ class AnimalsDatasetManager:
                                  f"({len(files)} files, none decodable); add images or drop the class.")
         self.skipped = skipped
         warn_skipped(skipped)
+        if cut:  # the template's default (500) cuts larger sets without a word; say so
+            print(f"read at most max_num_images={int(max_num_images)} files per class: {', '.join(cut)} "
+                  "(raise max_num_images, or --max-images on the animals task, to read them all)")
         shapes = {im.shape for im in data}
         if len(shapes) > 1:
             raise ValueError(f"images have different shapes {sorted(shapes)[:4]}...; add a preprocessor such as "

@@ -47,12 +47,19 @@ def test_loads_repeat_exactly(messy_folder):
     np.testing.assert_array_equal(*runs)
 
 
-def test_max_num_images_caps_each_class(messy_folder):
+def test_max_num_images_caps_each_class_and_says_so(messy_folder, capsys):
     dm = AnimalsDatasetManager([SimplePreprocessor(16, 16)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         dm.load(create_label_folder_dict(messy_folder), max_num_images=3)
     assert len(dm.labels) == 6
+    files = {c: len(list((messy_folder / c).iterdir())) for c in ("cats", "dogs")}
+    assert (f"read at most max_num_images=3 files per class: cats 3 of {files['cats']}, dogs 3 of {files['dogs']} "
+            "(raise max_num_images, or --max-images") in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dm.load(create_label_folder_dict(messy_folder), max_num_images=100)
+    assert "read at most" not in capsys.readouterr().out  # nothing cut, nothing said
 
 
 def test_process_data_label_scales_to_value_range_and_encodes_sorted_names(messy_folder):
