@@ -26,6 +26,9 @@ def add_arguments(p):
     p.add_argument("--memory-gb", type=float, default=8, help="address-space cap per submission (default 8)")
     p.add_argument("--rubric", type=Path, default=None,
                    help="a TOML rubric overriding the shipped weights (coursekit/grading/rubric_fit3181.toml)")
+    p.add_argument("--require-isolation", action="store_true",
+                   help="refuse to grade unless each submission can run in its own PID, network and mount "
+                        "namespaces (Linux with unshare); without it a weaker level is used and named in the reports")
     p.add_argument("--assignment", choices=["fit3181", "technion-hw2", "ds5220", "recvis-a2"], default="fit3181",
                    help="whose checks: FIT3181 Part 3 (models.py; default), or the hand-written functions of "
                         "Technion HW2 (xavier_init, kaiming_init), DS 5220 (train_one_epoch, test_one_epoch) or "
@@ -37,8 +40,11 @@ def run(args):
 
     out = out_dir(args.out)
     with data_errors():
-        rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
-                           args.memory_gb, args.seed, args.assignment)
+        try:
+            rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
+                               args.memory_gb, args.seed, args.assignment, args.require_isolation)
+        except RuntimeError as exc:
+            raise SystemExit(f"error: {exc}") from exc
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),
               "of": round(sum(t["max_score"] for t in tests), 2), "grading_status": status,
               "lost points on": ", ".join(t["name"] for t in tests if t["score"] < t["max_score"]) or "-"}

@@ -36,26 +36,60 @@ def expand(paths, marker="models.py"):
     return found
 
 
+def _hidden_paths(submissions, out, rubric_path, data_dir):
+    """What a submission's process must not see: every submission as handed in and the folders holding them, the
+    ``--out`` folder, the rubric and the grader's images (the process gets its own copies of what it needs). A
+    folder that holds this project or Python itself cannot be covered; the submissions inside it still are."""
+    import sys
+    import tempfile
+
+    needed = [Path(__file__).resolve().parents[2], Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
+              Path(tempfile.gettempdir()).resolve()]
+    wanted = {Path(p).resolve() for p in submissions} | {Path(p).resolve().parent for p in submissions}
+    wanted |= {Path(out).resolve(), Path(data_dir).resolve()} | ({Path(rubric_path).resolve()} if rubric_path else set())
+    return tuple(sorted(str(p) for p in wanted if not any(p == n or p in n.parents for n in needed)))
+
+
 def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0, check_timeout=120.0,
-                memory_gb=8.0, seed=0, assignment="fit3181"):
+                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False):
     """Grade each submission; write ``out/<name>/results.json`` and ``report.md`` and ``out/grades.csv``.
 
-    Returns ``[(name, grading_status, tests)]``."""
+    Each submission's code runs isolated (``isolation``: the level in force is in every report; with
+    ``require_isolation`` a machine without namespaces is refused) and is judged here. Returns
+    ``[(name, grading_status, tests)]``."""
+    from types import SimpleNamespace
+
+    from coursekit.grading.isolation import LEVELS, Limits, available_level
+    from coursekit.grading.sandbox import Run
+
     out = Path(out)
     rubric = load_rubric(rubric_path, assignment)
     checks = fit3181.CHECKS if assignment == "fit3181" else others.CHECKS[assignment]
     names = [name for name, _ in checks]
     marker = "models.py" if assignment == "fit3181" else "*.py"
     submissions = expand(submissions, marker)
+    level = available_level()
+    if require_isolation and level == LEVELS[2]:
+        raise RuntimeError("--require-isolation: this machine allows no namespaces for the submissions' processes "
+                           f"(isolation would be '{level}'); grade on Linux with unshare, or drop the flag")
+    print(f"isolation of each submission: {level}")
     if data_dir is None:
         data_dir = out / "_grader_images"  # only FIT3181's checks read images
         if assignment == "fit3181" and not data_dir.exists():
             make_grader_images(data_dir, seed=seed)
+    if assignment == "fit3181":
+        kit = fit3181.Kit.build(Path(data_dir).resolve(), seed)  # the grader's model and attacks, once a batch
+    else:
+        kit = SimpleNamespace(seed=seed, assignment=assignment, rubric={}, submission=None)
+    hide = _hidden_paths(submissions, out, rubric_path, data_dir)
+    import os
+
+    cpu = int(timeout * (os.cpu_count() or 1)) + 60  # every core busy for the whole time limit, and a minute
+    run = Run(timeout, check_timeout, Limits(memory_gb=memory_gb, cpu_seconds=cpu), level, hide)
     vers = versions()
     rows = []
     for submission in progress(submissions, desc="grading", unit="submission"):
-        outcome = grade_one(submission, Path(data_dir).resolve(), rubric, timeout, check_timeout, memory_gb, seed,
-                            assignment)
+        outcome = grade_one(submission, kit, rubric, checks, run, assignment)
         tests = scored_tests(outcome, rubric, names)
         write_reports(out, outcome, tests, seed, vers)
         rows.append((outcome.name, outcome.status, tests))

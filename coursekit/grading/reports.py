@@ -36,14 +36,15 @@ def results_json(outcome, tests, seed, versions):
     """Gradescope's results format: total, per-test rows, time, and what graded it in ``extra_data``."""
     return {"score": round(sum(t["score"] for t in tests), 3), "execution_time": outcome.seconds,
             "output": f"grading_status: {outcome.status}" + (f" ({outcome.message})" if outcome.message else ""),
-            "tests": tests, "extra_data": {"grading_status": outcome.status, "seed": seed, "versions": versions}}
+            "tests": tests, "extra_data": {"grading_status": outcome.status, "seed": seed, "versions": versions,
+                                           "isolation": outcome.isolation}}
 
 
 def report_md(outcome, tests):
     total, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"# {outcome.name}: {total:g} / {possible:g}", "",
              f"Grading status: **{outcome.status}**" + (f" ({outcome.message})" if outcome.message else ""),
-             f"Time: {outcome.seconds} s", "", "| check | score | what was checked |", "| --- | --- | --- |"]
+             f"Time: {outcome.seconds} s", f"Isolation: {outcome.isolation or 'none recorded'}", "", "| check | score | what was checked |", "| --- | --- | --- |"]
     lines += [f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {t['output'].replace('|', '/')} |"
               for t in tests]
     if outcome.output_tail.strip():

@@ -1,9 +1,13 @@
-"""Grading one submission in its own subprocess: a fresh TensorFlow, its own working folder, a wall-clock limit,
-capped memory where the OS allows, results back over a pipe. Nothing a submission does stops the batch."""
+"""Grading one submission: its code runs in an isolated process (``isolation``) that only computes and writes
+replies; the grader validates them and judges every check in its own process. Nothing a submission does stops the
+batch, touches another submission or decides its own score."""
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
+import secrets
 import shutil
 import signal
 import subprocess
@@ -14,6 +18,9 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from coursekit.grading.isolation import (LEVELS, Limits, available_level, clean_environment, command,
+                                         kill_token_holders, unprivileged_ids)
 
 STATUSES = ("ok", "timeout", "crash", "import-error")
 
@@ -27,6 +34,7 @@ class Outcome:
     message: str = ""
     seconds: float = 0.0
     output_tail: str = ""
+    isolation: str = ""
 
 
 def unpack(submission, into, marker="models.py"):
@@ -41,93 +49,150 @@ def unpack(submission, into, marker="models.py"):
                     raise ValueError(f"{submission}: {member.filename} points outside the archive")
             z.extractall(into)
     else:
-        shutil.copytree(submission, into, dirs_exist_ok=True,
-                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git"))
+        shutil.copytree(submission, into, dirs_exist_ok=True, symlinks=True,  # a link is copied as a link, never
+                        ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git"))  # followed
     hits = sorted(into.rglob(marker), key=lambda p: (len(p.parts), str(p)))
     return hits[0].parent if hits else into
 
 
-def _limit_memory(gigabytes):
-    def apply():
-        os.setsid()  # its own process group: a timeout kills the submission's children too
-        if gigabytes:
+def _chown_tree(root, uid, gid):
+    for folder, dirs, files in os.walk(root):
+        os.chown(folder, uid, gid)
+        for name in files:
+            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+
+
+def _bytes_under(root):
+    total = 0
+    for folder, _, files in os.walk(root):
+        for name in files:
             try:
-                import resource
-                limit = int(gigabytes * 2 ** 30)
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-            except (ImportError, ValueError, OSError):
-                pass  # not on this OS: the time limit still holds
-    return apply
+                total += os.lstat(os.path.join(folder, name)).st_size
+            except OSError:
+                pass
+    return total
 
 
-def grade_one(submission, data_dir, rubric, timeout=600.0, check_timeout=120.0, memory_gb=8.0, seed=0,
-              assignment="fit3181"):
-    """Run ``assignment``'s checks on ``submission`` (a folder or ``.zip``) in a sandboxed subprocess; returns an
-    ``Outcome``."""
+@dataclass
+class Run:
+    """How one submission's process is run: the limits, the isolation level and what it must not see."""
+    timeout: float = 600.0
+    check_timeout: float = 120.0
+    limits: Limits = field(default_factory=Limits)
+    isolation: str = ""
+    hide: tuple = ()
+
+
+def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
+    """Grade ``submission`` (a folder or ``.zip``): its ``collect`` halves run in an isolated process, every
+    ``judge`` half here, on the replies and on ``kit`` (the grader's data, model and settings). Returns an
+    ``Outcome``; nothing the submission's process does decides a score by itself."""
     name = Path(submission).stem if Path(submission).suffix.lower() == ".zip" else Path(submission).name
     start = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="grade_") as tmp:
+    marker = "models.py" if assignment == "fit3181" else "*.py"
+    level = run.isolation or available_level()
+    with tempfile.TemporaryDirectory(prefix="grade_") as tmp, tempfile.TemporaryDirectory(prefix="trusted_") as own:
+        work = Path(tmp)
         try:
-            marker = "models.py" if assignment == "fit3181" else "*.py"
-            work = unpack(submission, Path(tmp) / "submission", marker)
+            os.replace(unpack(submission, work / "unpacked", marker), work / "submission")  # the student's copy
+            shutil.rmtree(work / "unpacked", ignore_errors=True)
+            trusted = unpack(submission, Path(own) / "submission", marker)  # the grader's copy: judged files
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
-            return Outcome(name, "crash", message=f"could not unpack {submission}: {exc}")
-        if not any(work.glob(marker)):
-            return Outcome(name, "import-error", message=f"no {marker} in {submission}")
-        read, write = os.pipe()
-        cmd = [sys.executable, "-m", "coursekit.grading.worker", "--submission", str(work), "--data", str(data_dir),
-               "--fd", str(write), "--check-timeout", str(check_timeout), "--rubric", json.dumps(rubric),
-               "--seed", str(seed), "--assignment", assignment]
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
-                                                             os.environ.get("PYTHONPATH", "")]),
-               "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        proc = subprocess.Popen(cmd, cwd=work, env=env, pass_fds=(write,), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=_limit_memory(memory_gb))
-        os.close(write)
-        records, errors = [], []
-        reader = threading.Thread(target=_read_lines, args=(read, records), daemon=True)
-        reader.start()
-        err_reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()), daemon=True)
-        err_reader.start()
-        timed_out = False
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            proc.wait()
-        reader.join(timeout=10)
-        err_reader.join(timeout=10)
-        log = work / "student_output.log"
-        tail = log.read_text(errors="replace")[-3000:] if log.is_file() else ""
-        stderr = (errors[0] if errors else b"").decode(errors="replace")[-2000:]
-    outcome = Outcome(name, "ok", seconds=round(time.perf_counter() - start, 2), output_tail=tail or stderr)
-    done = False
-    for record in records:
-        if record.get("type") == "check":
-            outcome.checks[record["name"]] = record
-        elif record.get("type") == "status":
-            outcome.status, outcome.message = record["status"], record.get("message", "")
-        elif record.get("type") == "done":
-            done = True
-    if timed_out:
-        outcome.status = "timeout"
-        outcome.message = f"stopped after {timeout:g} s (the submission's time limit); results so far kept"
-    elif outcome.status == "ok" and not done:
-        outcome.status = "crash"
-        outcome.message = f"the grading process ended early (exit code {proc.returncode}); results so far kept"
+            return Outcome(name, "crash", message=f"could not unpack {submission}: {exc}", isolation=level)
+        if not any(trusted.glob(marker)):
+            return Outcome(name, "import-error", message=f"no {marker} in {submission}", isolation=level)
+        kit.submission = trusted
+        (work / "inputs").mkdir()
+        (work / "reply").mkdir()
+        (work / "home").mkdir()
+        if assignment == "fit3181":
+            from coursekit.grading.fit3181 import screen_saved_models
+            screen_saved_models(kit)
+            kit.write_inputs(work / "inputs")
+        else:
+            (work / "inputs" / "settings.json").write_text(json.dumps({"seed": kit.seed}))
+        if level == LEVELS[0]:
+            os.chmod(work, 0o755)
+            _chown_tree(work, *unprivileged_ids())
+        token = secrets.token_hex(16)
+        cmd = command(level, (*run.hide, own), [sys.executable, "-m", "coursekit.grading.worker", "--work", str(work),
+                                                "--check-timeout", str(run.check_timeout), "--assignment", assignment])
+        status, message = _supervise(cmd, work, run, token, level)
+        tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
+        outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
+        _judge(outcome, checks, rubric, work / "reply", kit, status, message)
+        outcome.seconds = round(time.perf_counter() - start, 2)
     return outcome
 
 
-def _read_lines(fd, records):
-    with os.fdopen(fd, "r", errors="replace") as channel:
-        for line in channel:
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # not the worker's: something else wrote to the pipe
-            if isinstance(record, dict):
-                records.append(record)
+def _supervise(cmd, work, run, token, level):
+    """Run the submission's process to its end or its limit; every process it started is gone on return.
+    Returns ``(status, message)`` as far as the grader itself saw (``None`` when it ended by itself)."""
+    env = clean_environment(work / "home", token)
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=run.limits.apply)
+    errors = []
+    err_reader = threading.Thread(target=lambda: errors.append(proc.stderr.read()[-4000:]), daemon=True)
+    err_reader.start()
+    deadline, status, message = time.monotonic() + run.timeout, None, ""
+    cap = run.limits.written_mb * 2 ** 20
+    while proc.poll() is None:
+        if time.monotonic() > deadline:
+            status, message = "timeout", f"stopped after {run.timeout:g} s (the submission's time limit); " \
+                                         "results so far kept"
+        elif _bytes_under(work) > cap:
+            status, message = "crash", f"stopped: it wrote over {run.limits.written_mb} MB; results so far kept"
+        if status:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # unshare and the namespace's first process: all go with it
+            break
+        time.sleep(0.2)
+    proc.wait()
+    err_reader.join(timeout=10)
+    if level == LEVELS[2]:
+        kill_token_holders(token)  # whatever left the process group
+    if status is None and proc.returncode != 0:
+        stderr = (errors[0] if errors else b"").decode(errors="replace").strip().splitlines()
+        message = f"exit code {proc.returncode}" + (f": {stderr[-1][:300]}" if stderr else "")
+    return status, message
+
+
+def _judge(outcome, checks, rubric, replies_dir, kit, status, message):
+    """Every check's verdict, computed here from the replies (validated) and the kit."""
+    from coursekit.grading.checks import NotApplicable
+    from coursekit.grading.replies import MissingReply, Reply, ReplyError
+
+    try:
+        own = Reply(replies_dir, "_status")
+        outcome.status = own.text("status", 40) if own.text("status", 40) in STATUSES else "crash"
+        outcome.message = own.text("message", 1500) if "message" in own.values else ""
+    except ReplyError:
+        outcome.status, outcome.message = "crash", "the submission's process ended before importing it"
+    done = (replies_dir / "_done").is_dir()
+    if status is not None:
+        outcome.status, outcome.message = status, message
+    elif outcome.status == "ok" and not done:
+        outcome.status = "crash"
+        outcome.message = f"the grading process ended early ({message or 'no reason given'}); results so far kept"
+    for name, check in checks:
+        kit.rubric = rubric.get(name, {})
+        started = time.perf_counter()
+        record = {}
+        try:
+            fraction, text = check.judge(lambda n: Reply.of(replies_dir, n), kit)
+            fraction = float(fraction)
+            record.update(fraction=fraction if math.isfinite(fraction) else 0.0, message=text)
+        except MissingReply:
+            continue  # never got that far: "not run" with the submission's status
+        except NotApplicable as exc:
+            record.update(fraction=0.0, message=str(exc), not_applicable=True)
+        except ReplyError as exc:
+            record.update(fraction=0.0, message=str(exc))
+        except Exception as exc:  # noqa: BLE001 (a reply the judge could not use: that check scores 0)
+            record.update(fraction=0.0, message=f"{type(exc).__name__}: {str(exc).strip()[:500]}")
+        seconds = time.perf_counter() - started
+        with contextlib.suppress(ReplyError, ValueError):
+            if check.collect is not None:
+                seconds += max(0.0, min(Reply(replies_dir, name).number("seconds", finite=True), 1e6))
+        record["seconds"] = round(seconds, 2)
+        outcome.checks[name] = record

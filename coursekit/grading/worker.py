@@ -1,15 +1,15 @@
-"""Runs inside the sandbox (``python -m coursekit.grading.worker``): imports one submission and streams each
-check's result, as one JSON line, over a pipe the grader opened (not a file the student's code could write).
+"""Runs inside the submission's isolated process (``python -m coursekit.grading.worker --work W``): imports the
+student's module and runs each check's ``collect`` half on it, writing one reply per check into ``W/reply``.
 
-The student's prints go to ``student_output.log`` in the working folder; each check runs under its own time
-limit (a timer signal raises ``CheckTimeout``, which ``except Exception`` in student code does not catch).
+It computes, it never scores: the grader reads the replies after this process and everything it started are
+gone, validates them and judges them in its own process. The student's prints go to ``W/output.log``; each check
+runs under its own time limit (a timer signal raises ``CheckTimeout``, which ``except Exception`` in student code
+does not catch), and the whole submission under the grader's.
 """
 from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
-import math
 import os
 import signal
 import sys
@@ -58,82 +58,79 @@ def _import_submission(path, name="models"):
     return module
 
 
+def _error_text(exc):
+    where = traceback.extract_tb(exc.__traceback__)
+    at = f" (at {Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
+    return f"{type(exc).__name__}: {str(exc).strip()[:500]}{at}"
+
+
 def main(argv=None):
     p = argparse.ArgumentParser()
-    p.add_argument("--submission", type=Path, required=True)
-    p.add_argument("--data", type=Path, required=True)
-    p.add_argument("--fd", type=int, required=True)
+    p.add_argument("--work", type=Path, required=True)
     p.add_argument("--check-timeout", type=float, default=120)
-    p.add_argument("--rubric", default="{}")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--assignment", default="fit3181")
     args = p.parse_args(argv)
-    channel = os.fdopen(args.fd, "w", buffering=1)
-
-    def send(record):
-        channel.write(json.dumps(record) + "\n")
-        channel.flush()
-
-    os.chdir(args.submission)
-    log = os.open("student_output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    work = args.work
+    submission, reply = work / "submission", work / "reply"
+    os.chdir(submission)
+    log = os.open(work / "output.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    sys.path.insert(0, str(args.submission))
-    os.environ["MPLBACKEND"] = "Agg"
+    sys.path.insert(0, str(submission))
     import coursekit  # noqa: F401  (TensorFlow settings before the student's code imports it)
+    import json
+
     import keras
 
     from coursekit.grading import fit3181, others
+    from coursekit.grading.replies import write_reply
 
-    rubric = json.loads(args.rubric)
-    keras.utils.set_random_seed(args.seed)
+    settings = json.loads((work / "inputs" / "settings.json").read_text())
+    seed = settings["seed"]
+    keras.utils.set_random_seed(seed)
     start = time.perf_counter()
     if args.assignment == "fit3181":
-        path, checks = args.submission / "models.py", fit3181.CHECKS
+        path, checks = submission / "models.py", fit3181.CHECKS
     else:
-        path, checks = others.find_module(args.submission, args.assignment), others.CHECKS[args.assignment]
+        path, checks = others.find_module(submission, args.assignment), others.CHECKS[args.assignment]
     if path is None or not path.is_file():
-        send({"type": "status", "status": "import-error", "message": f"no {path.name if path else '.py file'} "
-                                                                      "in the submission"})
+        write_reply(reply, "_status", {"status": "import-error",
+                                       "message": f"no {path.name if path else '.py file'} in the submission"})
         return 0
     try:
         module = _limited(args.check_timeout, _import_submission, path, "models" if path.name == "models.py"
                           else path.stem)
     except CheckTimeout:
-        send({"type": "status", "status": "timeout", "message": f"importing {path.name} took over "
-                                                                 f"{args.check_timeout:g} s (training at import?)"})
+        write_reply(reply, "_status", {"status": "timeout", "message": f"importing {path.name} took over "
+                                                                       f"{args.check_timeout:g} s (training at import?)"})
         return 0
     except BaseException as exc:  # noqa: BLE001 (a syntax error, a crash, sys.exit: all reported)
-        send({"type": "status", "status": "import-error",
-              "message": "".join(traceback.format_exception_only(type(exc), exc)).strip()[-1500:]})
+        write_reply(reply, "_status", {"status": "import-error", "message": "".join(
+            traceback.format_exception_only(type(exc), exc)).strip()[-1500:]})
         return 0
-    send({"type": "import_seconds", "seconds": round(time.perf_counter() - start, 2)})
+    write_reply(reply, "_status", {"status": "ok", "import_seconds": round(time.perf_counter() - start, 2)})
     if args.assignment == "fit3181":
-        ctx = fit3181.Context(module=module, data_dir=args.data, submission=args.submission, rubric={},
-                              seed=args.seed)
-        ctx.found_attacks = fit3181.discover_attacks(module)
+        ctx = fit3181.Context.from_inputs(module, work / "inputs", submission, work / "home")
     else:
-        ctx = others.make_context(module, args.assignment, args.seed)
+        ctx = others.make_context(module, args.assignment, seed)
     for name, check in checks:
-        ctx.rubric = rubric.get(name, {})
+        if check.collect is None:
+            continue  # judged by the grader alone
         started = time.perf_counter()
-        record = {"type": "check", "name": name}
         try:
-            keras.utils.set_random_seed(args.seed)
-            fraction, message = _limited(args.check_timeout, check, ctx)
-            fraction = float(fraction)
-            record.update(fraction=fraction if math.isfinite(fraction) else 0.0, message=message)
+            keras.utils.set_random_seed(seed)
+            values = _limited(args.check_timeout, check.collect, ctx)
         except CheckTimeout:
-            record.update(fraction=0.0, message=f"stopped after {args.check_timeout:g} s (the check's time limit)")
-        except fit3181.NotApplicable as exc:  # noqa: PERF203
-            record.update(fraction=0.0, message=str(exc), not_applicable=True)
+            values = {"error": f"stopped after {args.check_timeout:g} s (the check's time limit)"}
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything, sys.exit included)
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            record.update(fraction=0.0, message=f"{type(exc).__name__}: {str(exc).strip()[:500]} "
-                                                f"(at {Path(where.filename).name}:{where.lineno})")
-        record["seconds"] = round(time.perf_counter() - started, 2)
-        send(record)
-    send({"type": "done"})
+            values = {"error": _error_text(exc)}
+        values["seconds"] = round(time.perf_counter() - started, 2)
+        try:
+            write_reply(reply, name, values)
+        except Exception as exc:  # noqa: BLE001 (values that cannot be written: the check's error)
+            write_reply(reply, name, {"error": f"the check's results could not be written: {_error_text(exc)}",
+                                      "seconds": values["seconds"]})
+    write_reply(reply, "_done", {})
     return 0
 
 

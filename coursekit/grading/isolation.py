@@ -1,0 +1,146 @@
+"""How a submission's process is walled off from the grader, the other submissions and the network.
+
+The strongest level Linux allows here is used, and named in every ``results.json`` and report:
+
+- ``pid+net+mount namespaces, separate user``: the submission runs as PID 1 of its own PID namespace (when it ends,
+  the kernel kills every process it left, however it forked or detached), in its own network namespace (a loopback
+  that is down: no network), in its own mount namespace where the other submissions, the ``--out`` folder and the
+  instructor's files are covered by empty folders, as the unprivileged user ``nobody`` (when the grader is root);
+- ``pid+net+mount namespaces``: the same without the change of user (grading as a normal user: a user namespace);
+- ``process group only``: no namespaces (another OS, or a container that forbids them): its own session and
+  process group, every process still carrying the submission's token killed at the end, and the same limits.
+
+Every level adds the limits of ``Limits`` (address space, CPU time, file size, processes) and a cleared
+environment; the total bytes written are watched by the grader (``sandbox``).
+"""
+from __future__ import annotations
+
+import functools
+import os
+import pwd
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+LEVELS = ("pid+net+mount namespaces, separate user", "pid+net+mount namespaces", "process group only")
+UNPRIVILEGED = "nobody"
+NAMESPACES = ["--pid", "--net", "--mount", "--fork", "--mount-proc", "--kill-child"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one submission (``setrlimit``): a fork bomb or a disk filler fails its own submission."""
+    memory_gb: float = 8.0
+    cpu_seconds: int = 1200
+    file_mb: int = 256
+    processes: int = 512  # threads count: TensorFlow starts a few dozen
+    written_mb: int = 1024  # total under the submission's folder, watched by the grader
+
+    def apply(self):
+        import resource
+
+        for name, value in (("RLIMIT_AS", int(self.memory_gb * 2 ** 30)), ("RLIMIT_CPU", int(self.cpu_seconds)),
+                            ("RLIMIT_FSIZE", int(self.file_mb * 2 ** 20)), ("RLIMIT_NPROC", int(self.processes)),
+                            ("RLIMIT_CORE", 0)):
+            try:
+                resource.setrlimit(getattr(resource, name), (value, value))
+            except (AttributeError, ValueError, OSError):
+                pass  # not on this OS: the others and the time limit still hold
+
+
+@functools.lru_cache(maxsize=None)
+def available_level(python=sys.executable):
+    """The strongest level that works here, found by starting a probe the way a submission is started."""
+    if sys.platform != "linux" or not _which("unshare"):
+        return LEVELS[2]
+    root = os.geteuid() == 0
+    prefix = ["unshare", *NAMESPACES] if root else ["unshare", "--user", "--map-root-user", *NAMESPACES]
+    probe = [python, "-c", "import coursekit, numpy"]
+    if root and _which("setpriv") and _runs([*prefix, *_drop_user(), *probe]):
+        return LEVELS[0]
+    return LEVELS[1] if _runs([*prefix, *probe]) else LEVELS[2]
+
+
+def _which(name):
+    from shutil import which
+    return which(name) is not None
+
+
+def _runs(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, timeout=60, env=_probe_env(),
+                              cwd="/").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+
+
+def _probe_env():
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+
+
+def _drop_user():
+    user = pwd.getpwnam(UNPRIVILEGED)
+    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--no-new-privs", "--"]
+
+
+def unprivileged_ids():
+    user = pwd.getpwnam(UNPRIVILEGED)
+    return user.pw_uid, user.pw_gid
+
+
+def command(level, hide, cmd):
+    """``cmd`` wrapped for ``level``: namespaces, the covered folders (``hide``), the change of user."""
+    if level == LEVELS[2]:
+        return list(cmd)
+    prefix = ["unshare", *NAMESPACES] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", *NAMESPACES]
+    covers = [arg for path in hide for arg in ("--hide", str(path))]
+    drop = _drop_user() if level == LEVELS[0] else []
+    return [*prefix, sys.executable, "-m", "coursekit.grading.isolation", *covers, "--", *drop, *cmd]
+
+
+def clean_environment(home, token, extra=None):
+    """The only variables a submission sees: no instructor tokens, paths or credentials from the grader's shell."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home), "LANG": "C.UTF-8",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "MPLBACKEND": "Agg", "TF_CPP_MIN_LOG_LEVEL": "2",
+           "KERAS_HOME": str(Path(home) / ".keras"), "MPLCONFIGDIR": str(Path(home) / ".matplotlib"),
+           "PYTHONDONTWRITEBYTECODE": "1", "COURSEKIT_GRADE_TOKEN": token}
+    env.update(extra or {})
+    return env
+
+
+def kill_token_holders(token):
+    """SIGKILL every process whose environment carries ``token`` (the ``process group only`` level's sweep for
+    processes that left the group); returns how many were found."""
+    found = 0
+    needle = f"COURSEKIT_GRADE_TOKEN={token}".encode()
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if needle in (entry / "environ").read_bytes().split(b"\0"):
+                os.kill(int(entry.name), signal.SIGKILL)
+                found += 1
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def _cover_and_exec(argv):
+    """Inside the new namespaces (as their root): cover each ``--hide`` folder with an empty read-only tmpfs, then
+    exec the rest (``setpriv`` and the worker). Runs as PID 1 until the exec, so the worker is PID 1."""
+    hide = []
+    while argv and argv[0] == "--hide":
+        hide.append(argv[1])
+        argv = argv[2:]
+    if argv[:1] == ["--"]:
+        argv = argv[1:]
+    for path in hide:
+        if os.path.isdir(path):
+            subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=4k,mode=000", "covered", path], check=True)
+        elif os.path.exists(path):
+            subprocess.run(["mount", "--bind", "-o", "ro", "/dev/null", path], check=True)
+    os.execvp(argv[0], argv)
+
+
+if __name__ == "__main__":
+    _cover_and_exec(sys.argv[1:])
