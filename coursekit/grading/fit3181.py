@@ -558,6 +558,8 @@ def judge_pgd_strength(replies, kit):
     theirs, clean = kit.accuracy(kit.kit_adv["pgd"]), kit.accuracy(kit.eval_x)
     results = [(mine <= theirs + tol, f"on {len(kit.eval_x)} images the kit's model gets {clean:.3f}; under your PGD "
                                       f"{mine:.3f}, the kit's PGD {theirs:.3f} (want yours <= the kit's + {tol})")]
+    if not results[0][0]:  # a PGD weaker than the kit's earns nothing for beating its own FGSM
+        return 0.0, "WRONG: " + results[0][1]
     try:
         _, fgsm_adv = _attack_reply(replies, "fgsm", kit)
     except ValueError:

@@ -5,7 +5,9 @@ The strongest level Linux allows here is used, and named in every ``results.json
 - ``pid+net+mount namespaces, separate user``: the submission runs as PID 1 of its own PID namespace (when it ends,
   the kernel kills every process it left, however it forked or detached), in its own network namespace (a loopback
   that is down: no network), in its own mount namespace where the other submissions, the ``--out`` folder and the
-  instructor's files are covered by empty folders, as the unprivileged user ``nobody`` (when the grader is root);
+  instructor's files are covered by empty folders, as an unprivileged user id of its own that no account or other
+  submission has (when the grader is root): its process limit counts its processes only, and a sweep at the end
+  finds any that are left;
 - ``pid+net+mount namespaces``: the same without the change of user (grading as a normal user: a user namespace);
 - ``process group only``: no namespaces (another OS, or a container that forbids them): its own session and
   process group, every process still carrying the submission's token killed at the end, and the same limits.
@@ -17,7 +19,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pwd
 import signal
 import subprocess
 import sys
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 LEVELS = ("pid+net+mount namespaces, separate user", "pid+net+mount namespaces", "process group only")
-UNPRIVILEGED = "nobody"
+UID_BASE = 1_900_000_000  # unprivileged ids of their own, one per submission, far from any account's
 NAMESPACES = ["--pid", "--net", "--mount", "--fork", "--mount-proc", "--kill-child"]
 
 
@@ -58,7 +59,7 @@ def available_level(python=sys.executable):
     root = os.geteuid() == 0
     prefix = ["unshare", *NAMESPACES] if root else ["unshare", "--user", "--map-root-user", *NAMESPACES]
     probe = [python, "-c", "import coursekit, numpy"]
-    if root and _which("setpriv") and _runs([*prefix, *_drop_user(), *probe]):
+    if root and _which("setpriv") and _runs([*prefix, *_drop_user(fresh_ids()), *probe]):
         return LEVELS[0]
     return LEVELS[1] if _runs([*prefix, *probe]) else LEVELS[2]
 
@@ -80,23 +81,61 @@ def _probe_env():
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
 
 
-def _drop_user():
-    user = pwd.getpwnam(UNPRIVILEGED)
-    return ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}", "--clear-groups", "--no-new-privs", "--"]
+def fresh_ids():
+    """A user and group id for one submission that no account or other submission uses."""
+    import secrets
+
+    uid = UID_BASE + secrets.randbelow(10 ** 8)
+    return uid, uid
 
 
-def unprivileged_ids():
-    user = pwd.getpwnam(UNPRIVILEGED)
-    return user.pw_uid, user.pw_gid
+def _drop_user(ids):
+    uid, gid = ids
+    return ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--no-new-privs", "--"]
 
 
-def command(level, hide, cmd):
-    """``cmd`` wrapped for ``level``: namespaces, the covered folders (``hide``), the change of user."""
+def processes_of(uid):
+    """The ids of the processes running as ``uid`` (read from ``/proc``)."""
+    found = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            for line in (entry / "status").read_text().splitlines():
+                if line.startswith("Uid:"):
+                    if int(line.split()[1]) == uid:
+                        found.append(int(entry.name))
+                    break
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def sweep_user(uid, wait=30.0):
+    """SIGKILL every process of ``uid`` until none is left (a fork bomb's last children take a moment to go);
+    returns how many were killed."""
+    import time
+
+    killed, deadline = 0, time.monotonic() + wait
+    while time.monotonic() < deadline:
+        pids = processes_of(uid)
+        if not pids:
+            break
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except OSError:
+                pass
+        time.sleep(0.1)
+    return killed
+
+
+def command(level, hide, cmd, ids=None):
+    """``cmd`` wrapped for ``level``: namespaces, the covered folders (``hide``), the change of user to ``ids``."""
     if level == LEVELS[2]:
         return list(cmd)
     prefix = ["unshare", *NAMESPACES] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", *NAMESPACES]
     covers = [arg for path in hide for arg in ("--hide", str(path))]
-    drop = _drop_user() if level == LEVELS[0] else []
+    drop = _drop_user(ids) if level == LEVELS[0] else []
     return [*prefix, sys.executable, "-m", "coursekit.grading.isolation", *covers, "--", *drop, *cmd]
 
 

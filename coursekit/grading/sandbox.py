@@ -19,8 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.grading.isolation import (LEVELS, Limits, available_level, clean_environment, command,
-                                         kill_token_holders, unprivileged_ids)
+from coursekit.grading.isolation import (LEVELS, Limits, available_level, clean_environment, command, fresh_ids,
+                                         kill_token_holders, sweep_user)
 
 STATUSES = ("ok", "timeout", "crash", "import-error")
 
@@ -111,13 +111,17 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
             kit.write_inputs(work / "inputs")
         else:
             (work / "inputs" / "settings.json").write_text(json.dumps({"seed": kit.seed}))
+        ids = fresh_ids()
         if level == LEVELS[0]:
             os.chmod(work, 0o755)
-            _chown_tree(work, *unprivileged_ids())
+            _chown_tree(work, *ids)
         token = secrets.token_hex(16)
         cmd = command(level, (*run.hide, own), [sys.executable, "-m", "coursekit.grading.worker", "--work", str(work),
-                                                "--check-timeout", str(run.check_timeout), "--assignment", assignment])
+                                                "--check-timeout", str(run.check_timeout), "--assignment", assignment],
+                      ids)
         status, message = _supervise(cmd, work, run, token, level)
+        if level == LEVELS[0]:
+            sweep_user(ids[0])  # none should be left (the namespace is gone); this makes sure before judging
         tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
         outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
         _judge(outcome, checks, rubric, work / "reply", kit, status, message)

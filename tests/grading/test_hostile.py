@@ -147,11 +147,11 @@ if os.fork() == 0:
     if os.fork() == 0:
         for _ in range(120):
             time.sleep(0.5)
-            for results in pathlib.Path({str(base / "out")!r}).glob("*/results.json"):
-                try:
+            try:
+                for results in pathlib.Path({str(base / "out")!r}).glob("*/results.json"):
                     results.write_text('{{"score": 999}}')
-                except OSError:
-                    pass
+            except OSError:
+                pass
             try:
                 pathlib.Path({str(marker_dir / "detached_alive")!r}).write_text(str(time.time()))
             except OSError:
@@ -221,6 +221,21 @@ ATTACK_VARIANTS = {  # planted "attacks" that are not attacks, on the correct te
 }
 
 
+CORRECT_VARIANTS = {  # attacks written another correct way: they keep full marks
+    "probabilities_loss_by_hand": [
+        ("        loss = loss_object(input_label, model(x))\n    x_adv = x + epsilon",
+         "        p = tf.gather(model(x), tf.cast(input_label, tf.int32), axis=1, batch_dims=1)\n"
+         "        loss = -tf.math.log(p + 1e-12)\n    x_adv = x + epsilon")],
+    "pgd_stops_early": [
+        ("        x_adv = tf.clip_by_value(x_adv, x - epsilon, x + epsilon)\n"
+         "        x_adv = tf.clip_by_value(x_adv, clip_value_min, clip_value_max)\n    return x_adv\n\n\ndef mim_attack",
+         "        x_adv = tf.clip_by_value(x_adv, x - epsilon, x + epsilon)\n"
+         "        x_adv = tf.clip_by_value(x_adv, clip_value_min, clip_value_max)\n"
+         "        if not bool(tf.reduce_any(tf.argmax(model(x_adv), axis=1) == tf.cast(input_label, tf.int64))):\n"
+         "            break  # every image already misclassified\n    return x_adv\n\n\ndef mim_attack")],
+}
+
+
 class Listener:
     """A TCP server on 127.0.0.1 that counts connections (bounded: it stops by itself after ``seconds``)."""
 
@@ -252,12 +267,12 @@ def batch(tmp_path_factory):
     import tempfile
 
     base = tmp_path_factory.mktemp("hostile")
-    markers = Path(tempfile.mkdtemp(prefix="hostile_markers_"))  # outside pytest's 0700 folders: nobody may write
+    markers = Path(tempfile.mkdtemp(prefix="hostile_markers_"))  # outside pytest's 0700 folders: anyone may write
     os.chmod(markers, 0o777)
     listener = Listener()
     subs = base / "submissions"
     sources = {"correct": TEMPLATE, "stub": STUB, **hostile_sources(base, listener.port, markers)}
-    for name, edits in ATTACK_VARIANTS.items():
+    for name, edits in {**ATTACK_VARIANTS, **CORRECT_VARIANTS}.items():
         source = TEMPLATE
         for old, new in edits:
             assert old in source, old
@@ -281,6 +296,14 @@ def batch(tmp_path_factory):
 
 
 pytestmark = pytest.mark.slow
+
+
+def _uid(proc):
+    try:
+        return int(next(line for line in (proc / "status").read_text().splitlines()
+                        if line.startswith("Uid:")).split()[1])
+    except (OSError, StopIteration, ValueError):
+        return None
 
 
 def _lost(result):
@@ -307,9 +330,13 @@ def test_nothing_of_a_submission_runs_after_the_batch_or_rewrites_results(batch)
     out = batch["out"]
     assert {p.parent.name: p.read_text() for p in out.glob("*/results.json")} == batch["snapshot"]
     assert (out / "grades.csv").read_text() == batch["grades"]
-    assert not (batch["markers"] / "detached_alive").exists()  # it could not even write outside its folder
-    leftovers = subprocess.run(["pgrep", "-u", "nobody", "-f", "coursekit.grading.worker"], capture_output=True)
-    assert leftovers.returncode == 1, leftovers.stdout
+    alive = batch["markers"] / "detached_alive"  # written every 0.5 s for as long as the detached process lives
+    finished = (out / "detached_rewriter" / "results.json").stat().st_mtime
+    assert not alive.exists() or float(alive.read_text()) < finished
+    from coursekit.grading.isolation import UID_BASE
+
+    leftovers = [p for p in Path("/proc").glob("[0-9]*") if _uid(p) is not None and _uid(p) >= UID_BASE]
+    assert leftovers == []
 
 
 def test_no_network_and_no_classmates_or_instructor_files(batch):
@@ -335,3 +362,10 @@ def test_noise_wrong_sign_and_one_step_attacks_lose_their_attack_checks(batch):
         assert row["score"] == 0 and "not an attack" in row["output"] and "strength" in row["output"]
     assert _lost(results["wrong_sign"]) == {"attack_fgsm", "attack_pgd", "attack_mim", "pgd_strength"}
     assert _lost(results["one_step_pgd"]) == {"attack_pgd", "pgd_strength"}
+
+
+def test_attacks_written_another_correct_way_keep_full_marks(batch):
+    for name in CORRECT_VARIANTS:
+        result = batch["results"][name]
+        assert _lost(result) == set(), (name, [(t["name"], t["output"][:300]) for t in result["tests"]
+                                               if t["score"] < t["max_score"]])
