@@ -42,6 +42,8 @@ def write_reply(folder, name, values):
     for key, value in values.items():
         if isinstance(value, Path):  # a file the check wrote (saved weights): copied in under its key
             shutil.copyfile(value, tmp / key)
+        elif isinstance(value, np.generic):  # a numpy number: a plain value
+            plain[key] = value.item()
         elif isinstance(value, np.ndarray) or (hasattr(value, "__array__") and not isinstance(value, (str, bytes))):
             np.save(tmp / f"{key}.npy", np.asarray(value), allow_pickle=False)
         else:
