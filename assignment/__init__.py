@@ -25,7 +25,8 @@ ASSIGNMENTS = {
         "conv-blocks": "assignment.conv_blocks",
         "cifar10": "assignment.cifar10",
     },
-    "Instructors": {
+    "Students and instructors": {
+        "check": "assignment.check",
         "grade": "assignment.grade",
     },
 }

@@ -21,10 +21,10 @@ def _run(args, cwd, **kwargs):
 def test_help_lists_the_tasks(tmp_path):
     done = _run(["--help"], tmp_path)
     assert done.returncode == 0
-    for assignment in ("FIT3181", "Technion", "DS 5220", "RecVis", "Instructors"):
+    for assignment in ("FIT3181", "Technion", "DS 5220", "RecVis", "Students and instructors"):
         assert assignment in done.stdout
     for task in ("animals", "numerics", "fashion-mnist", "init-study", "magic", "imagenette", "mnist", "double-moon",
-                 "conv-blocks", "cifar10", "grade"):
+                 "conv-blocks", "cifar10", "check", "grade"):
         assert f"  {task} " in done.stdout, task
 
 

@@ -75,6 +75,13 @@ def test_part3_animals_notebook_runs_in_a_kernel():
     assert "(160, 32, 32, 3) (20, 32, 32, 3) (20, 32, 32, 3)" in text
     assert "SAM 0.05" in text and "PGD" in text
     assert count_images(nb) >= 5
+    checks = [line for line in text.splitlines() if line.split()[:1] and line.split()[0] in CHECK_CELLS]
+    assert sorted({line.split()[0] for line in checks}) == sorted(CHECK_CELLS)  # every check cell ran its checks
+    assert not [line for line in checks if " FAIL " in line], checks  # and they pass on this project's models.py
+
+
+CHECK_CELLS = ["import", "data_manager", "default_model", "fit", "your_model", "attack_fgsm", "attack_pgd",
+               "attack_mim", "pgd_strength"]
 
 
 def test_every_notebook_starts_with_the_one_setup_cell():

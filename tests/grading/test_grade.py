@@ -143,3 +143,20 @@ def test_broken_hanging_and_crashing_submissions_get_a_status_and_partial_result
     assert "Grades" in printed and (out / "metrics.json").is_file()
     versions = results["correct"]["extra_data"]["versions"]
     assert set(versions) >= {"tensorflow", "keras", "python"} and results["correct"]["execution_time"] > 0
+
+
+@pytest.mark.parametrize("fault", ["pgd_without_projection", "wrong_default_model", "fgsm_clipped_to_0_1"])
+def test_a_students_own_check_names_the_graders_failing_check_with_its_message(graded, fault, tmp_path):
+    """``python -m assignment check models.py`` (the student's side) and ``grade`` share one definition."""
+    _, results, _, _ = graded
+    _write(tmp_path / fault, FAULTS[fault][0])
+    out = tmp_path / "out"
+    done = subprocess.run([sys.executable, "-m", "assignment", "check", str(tmp_path / fault / "models.py"),
+                           "--out", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 1, done.stderr[-3000:]  # a failing check: exit 1
+    mine = json.loads((out / "metrics.json").read_text())["checks"]
+    assert {name for name, row in mine.items() if row["result"] == "FAIL"} == FAULTS[fault][1]
+    for name in FAULTS[fault][1]:
+        graders = next(t for t in results[fault]["tests"] if t["name"] == name)
+        assert graders["output"].startswith(mine[name]["message"] + " ("), (graders["output"], mine[name]["message"])
+        assert graders["score"] == mine[name]["score"]

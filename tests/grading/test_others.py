@@ -112,3 +112,19 @@ def test_the_command_grades_the_other_assignments(tmp_path):
         bad = json.loads((out / "bad" / "results.json").read_text())
         assert ok["score"] == 10 and ok["extra_data"]["grading_status"] == "ok", ok
         assert {t["name"] for t in bad["tests"] if t["score"] < t["max_score"]} == lost[assignment], bad
+
+
+def test_students_check_the_other_assignments_in_their_own_process(tmp_path, capsys):
+    from coursekit.grading import check
+
+    (tmp_path / "hw2.py").write_text(XAVIER.replace("6.0 /", "3.0 /"))
+    rows = check(str(tmp_path / "hw2.py"), assignment="technion-hw2")
+    by = {r["check"]: r for r in rows}
+    assert by["functions"]["result"] == "pass" and by["kaiming_init"]["result"] == "pass"
+    assert by["xavier_init"]["result"] == "FAIL" and "WRONG: variance" in by["xavier_init"]["message"]
+    printed = capsys.readouterr().out
+    assert "xavier_init" in printed and "FAIL" in printed and "total" in printed
+    only = check(str(tmp_path / "hw2.py"), "kaiming_init", assignment="technion-hw2", show=False)
+    assert [r["check"] for r in only] == ["kaiming_init"]
+    with pytest.raises(ValueError, match="unknown check"):
+        check(str(tmp_path / "hw2.py"), "kaiming", assignment="technion-hw2")
