@@ -26,6 +26,11 @@ def add_arguments(p):
     p.add_argument("--memory-gb", type=float, default=8, help="address-space cap per submission (default 8)")
     p.add_argument("--rubric", type=Path, default=None,
                    help="a TOML rubric overriding the shipped weights (coursekit/grading/rubric_fit3181.toml)")
+    p.add_argument("--gradebook", action="append", choices=["moodle", "canvas"], default=[],
+                   help="also write OUT/gradebook_<kind>.csv for Moodle's or Canvas' grade import (repeatable)")
+    p.add_argument("--roster", type=Path, default=None,
+                   help="CSV with a 'submission' column (folder or zip name) and name/email/id columns, for the "
+                        "gradebooks; unknown and missing students are listed")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless each submission can run in its own PID, network and mount "
                         "namespaces (Linux with unshare); without it a weaker level is used and named in the reports")
@@ -42,7 +47,8 @@ def run(args):
     with data_errors():
         try:
             rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
-                               args.memory_gb, args.seed, args.assignment, args.require_isolation)
+                               args.memory_gb, args.seed, args.assignment, args.require_isolation,
+                               args.gradebook, args.roster)
         except RuntimeError as exc:
             raise SystemExit(f"error: {exc}") from exc
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),
@@ -50,7 +56,8 @@ def run(args):
               "lost points on": ", ".join(t["name"] for t in tests if t["score"] < t["max_score"]) or "-"}
              for name, status, tests in rows]
     report("Grades", table, out, "grades_summary")
-    print(f"reports: {out}/<student>/results.json and report.md; class: {out / 'grades.csv'}")
+    print(f"reports: {out}/<student>/results.json and report.md; class: {out / 'grades.csv'}, "
+          f"{out / 'index.html'}")
     write_metrics(out, {"submissions": len(rows), "grades": {r["student"]: r["total"] for r in table},
                         "statuses": {r["student"]: r["grading_status"] for r in table}})
     return 0

@@ -51,8 +51,10 @@ def _hidden_paths(submissions, out, rubric_path, data_dir):
 
 
 def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0, check_timeout=120.0,
-                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False):
-    """Grade each submission; write ``out/<name>/results.json`` and ``report.md`` and ``out/grades.csv``.
+                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False, gradebooks=(), roster=None):
+    """Grade each submission; write ``out/<name>/results.json`` and ``report.md``, and for the class
+    ``out/grades.csv``, ``out/index.html`` (``classview``) and the ``gradebooks`` asked for (``moodle``, ``canvas``;
+    ``roster``: a CSV mapping submission names to students).
 
     Each submission's code runs isolated (``isolation``: the level in force is in every report; with
     ``require_isolation`` a machine without namespaces is refused) and is judged here. Returns
@@ -86,12 +88,25 @@ def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0
 
     cpu = int(timeout * (os.cpu_count() or 1)) + 60  # every core busy for the whole time limit, and a minute
     run = Run(timeout, check_timeout, Limits(memory_gb=memory_gb, cpu_seconds=cpu), level, hide)
+    from coursekit.grading.classview import gradebook, read_roster, write_index
+
+    students = read_roster(roster) if roster else None
     vers = versions()
-    rows = []
+    rows, timed = [], []
+    title = {"fit3181": "FIT3181 A1 Part 3"}.get(assignment, assignment)
     for submission in progress(submissions, desc="grading", unit="submission"):
         outcome = grade_one(submission, kit, rubric, checks, run, assignment)
         tests = scored_tests(outcome, rubric, names)
         write_reports(out, outcome, tests, seed, vers)
         rows.append((outcome.name, outcome.status, tests))
+        timed.append((outcome.name, outcome.status, tests, outcome.seconds))
         write_text_atomic(out / "grades.csv", grades_csv(rows, names))  # kept current: a stop loses nothing
+        write_index(out, timed, names, f"{title}: grades")
+    for kind in gradebooks:
+        text, unknown, missing = gradebook(kind, timed, students, title)
+        write_text_atomic(out / f"gradebook_{kind}.csv", text)
+        if unknown or missing:
+            print(f"gradebook_{kind}.csv: not in the roster (kept under their submission name): "
+                  f"{', '.join(unknown) or 'none'}; in the roster with no submission (no row): "
+                  f"{', '.join(missing) or 'none'}")
     return rows

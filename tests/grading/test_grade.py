@@ -84,8 +84,8 @@ def graded(tmp_path_factory):
     zipped = shutil.make_archive(str(base / "zipped"), "zip", subs / "correct")
     out = base / "out"
     done = subprocess.run([sys.executable, "-m", "assignment", "grade", str(subs), zipped, "--out", str(out),
-                           "--timeout", "90", "--check-timeout", "30"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=1800)
+                           "--timeout", "90", "--check-timeout", "30", "--gradebook", "moodle", "--gradebook", "canvas"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
     return out, results, marker, done.stdout
@@ -138,6 +138,18 @@ def test_broken_hanging_and_crashing_submissions_get_a_status_and_partial_result
     assert {"import", "data_manager", "default_model", "your_model"} <= {t["name"] for t in hung["tests"] if t["score"]}
     rows = list(csv.DictReader((out / "grades.csv").open()))
     assert {r["student"] for r in rows} == set(results) and len(rows) == 13
+
+
+def test_the_class_page_and_gradebooks_list_every_submission(graded):
+    out, results, _, printed = graded
+    page = (out / "index.html").read_text()
+    assert all(f"<a href='{name}/report.md'>{name}</a>" in page for name in results)
+    assert "data:image/png;base64," in page and "import-error" in page and "timeout" in page
+    moodle = list(csv.reader((out / "gradebook_moodle.csv").open()))
+    canvas = list(csv.reader((out / "gradebook_canvas.csv").open()))
+    assert len(moodle) == 14 and len(canvas) == 15  # a header (and Canvas' points row), then one row each
+    totals = {r[0]: float(r[2]) for r in moodle[1:]}
+    assert totals == {name: result["score"] for name, result in results.items()}
     assert list(rows[0])[:4] == ["student", "total", "max", "grading_status"] and list(rows[0])[4:] == CHECKS
     assert (out / "correct" / "report.md").read_text().startswith("# correct: ")
     assert "Grades" in printed and (out / "metrics.json").is_file()
