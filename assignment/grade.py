@@ -6,6 +6,7 @@ for the class and ``OUT/metrics.json`` (the class summary it printed).
 """
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from assignment.common import add_common_arguments, data_errors, out_dir, report, write_metrics
@@ -31,6 +32,12 @@ def add_arguments(p):
     p.add_argument("--roster", type=Path, default=None,
                    help="CSV with a 'submission' column (folder or zip name) and name/email/id columns, for the "
                         "gradebooks; unknown and missing students are listed")
+    p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=None,
+                   help="compare every pair of models.py files (copydetect, the template discounted) into "
+                        "OUT/similarity.csv and .html (default: on for 3 or more submissions)")
+    p.add_argument("--boilerplate", type=Path, default=None,
+                   help="the models.py template you handed out, discounted by --similarity (default: the "
+                        "template's given classes, coursekit/grading/template_given_fit3181.txt)")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless each submission can run in its own PID, network and mount "
                         "namespaces (Linux with unshare); without it a weaker level is used and named in the reports")
@@ -48,7 +55,7 @@ def run(args):
         try:
             rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
                                args.memory_gb, args.seed, args.assignment, args.require_isolation,
-                               args.gradebook, args.roster)
+                               args.gradebook, args.roster, args.similarity, args.boilerplate)
         except RuntimeError as exc:
             raise SystemExit(f"error: {exc}") from exc
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),

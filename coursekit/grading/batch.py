@@ -50,11 +50,40 @@ def _hidden_paths(submissions, out, rubric_path, data_dir):
     return tuple(sorted(str(p) for p in wanted if not any(p == n or p in n.parents for n in needed)))
 
 
+def _similarity(submissions, out, boilerplate):
+    """Compare every pair of handed-in ``models.py`` files; write ``similarity.csv`` (and the side-by-side
+    ``similarity.html``); returns the pairs at or above the threshold."""
+    import tempfile
+
+    from coursekit.grading.sandbox import unpack
+    from coursekit.grading.similarity import THRESHOLD, compare, similarity_csv
+
+    with tempfile.TemporaryDirectory(prefix="similarity_") as tmp:
+        files = {}
+        for submission in submissions:
+            name = submission.stem if submission.suffix.lower() == ".zip" else submission.name
+            try:
+                found = unpack(submission, Path(tmp) / name) / "models.py"
+            except (OSError, ValueError):
+                continue
+            if found.is_file():
+                files[name] = found
+        pairs = compare(files, boilerplate, out / "similarity.html")
+    write_text_atomic(out / "similarity.csv", similarity_csv(pairs))
+    similar = [p for p in pairs if p[2] >= THRESHOLD]
+    print(f"similarity: {len(similar)} pair(s) at or above {THRESHOLD} of {len(pairs)} compared "
+          f"({out / 'similarity.csv'})")
+    return similar
+
+
 def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0, check_timeout=120.0,
-                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False, gradebooks=(), roster=None):
+                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False, gradebooks=(), roster=None,
+                similarity=None, boilerplate=None):
     """Grade each submission; write ``out/<name>/results.json`` and ``report.md``, and for the class
     ``out/grades.csv``, ``out/index.html`` (``classview``) and the ``gradebooks`` asked for (``moodle``, ``canvas``;
-    ``roster``: a CSV mapping submission names to students).
+    ``roster``: a CSV mapping submission names to students). ``similarity`` (default: on for 3 or more FIT3181
+    submissions) compares every pair of ``models.py`` files (``similarity``; ``boilerplate``: the template handed
+    out, discounted) into ``out/similarity.csv`` and ``out/similarity.html``.
 
     Each submission's code runs isolated (``isolation``: the level in force is in every report; with
     ``require_isolation`` a machine without namespaces is refused) and is judged here. Returns
@@ -102,6 +131,11 @@ def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0
         timed.append((outcome.name, outcome.status, tests, outcome.seconds))
         write_text_atomic(out / "grades.csv", grades_csv(rows, names))  # kept current: a stop loses nothing
         write_index(out, timed, names, f"{title}: grades")
+    if similarity is None:
+        similarity = assignment == "fit3181" and len(submissions) >= 3
+    if similarity:
+        similar = _similarity(submissions, out, boilerplate)
+        write_index(out, timed, names, f"{title}: grades", similar)
     for kind in gradebooks:
         text, unknown, missing = gradebook(kind, timed, students, title)
         write_text_atomic(out / f"gradebook_{kind}.csv", text)

@@ -66,8 +66,9 @@ def check_table(rows, names):
     return table
 
 
-def index_html(rows, names, title="Grades"):
-    """The page for ``rows`` (``[(student, status, tests, seconds)]``)."""
+def index_html(rows, names, title="Grades", similar=None):
+    """The page for ``rows`` (``[(student, status, tests, seconds)]``); ``similar``: the pairs the similarity pass
+    flagged (``(a, b, similarity, ...)``), or ``None`` when it did not run."""
     e = html.escape
     totals = [sum(t["score"] for t in tests) for _, _, tests, _ in rows]
     possible = max((sum(t["max_score"] for t in tests) for _, _, tests, _ in rows), default=0.0)
@@ -99,12 +100,25 @@ def index_html(rows, names, title="Grades"):
         lost = ", ".join(t["name"] for t in tests if t["score"] < t["max_score"]) or "-"
         parts.append(f"<tr><td><a href='{e(name)}/report.md'>{e(name)}</a></td><td class='num'>{total:g}</td>"
                      f"<td>{e(status)}</td><td>{e(lost)}</td></tr>")
-    parts.append("</table></body></html>\n")
+    parts.append("</table>")
+    if similar is not None:
+        parts.append("<h2>Similarity</h2>")
+        if similar:
+            parts.append("<p>Pairs of <code>models.py</code> files at or above the threshold (the template's code "
+                         "discounted); <a href='similarity.html'>side by side</a>, all pairs in "
+                         "<a href='similarity.csv'>similarity.csv</a>.</p><table><tr><th>student</th><th>student</th>"
+                         "<th>similarity</th></tr>")
+            parts += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td class='num'>{sim:.2f}</td></tr>"
+                      for a, b, sim, *_ in similar]
+            parts.append("</table>")
+        else:
+            parts.append("<p>No pair of submissions reached the threshold.</p>")
+    parts.append("</body></html>\n")
     return "".join(parts)
 
 
-def write_index(out, rows, names, title="Grades"):
-    return write_text_atomic(Path(out) / "index.html", index_html(rows, names, title))
+def write_index(out, rows, names, title="Grades", similar=None):
+    return write_text_atomic(Path(out) / "index.html", index_html(rows, names, title, similar))
 
 
 # ---------------------------------------------------------------------------------------------- gradebooks

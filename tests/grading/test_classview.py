@@ -80,19 +80,25 @@ def test_moodle_and_canvas_files_with_a_roster(tmp_path):
         read_roster(roster)
 
 
+def render(page, shot, width=1200, height=1600):
+    """Headless Chromium's screenshot of ``page`` into ``shot``; returns its log (console messages included)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
+                           "--v=0", f"--screenshot={shot}", f"--window-size={width},{height}", page.as_uri()],
+                          capture_output=True, text=True, timeout=120)
+    return done.stderr
+
+
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                     reason="headless Chromium not installed (.ci/run installs Debian's chromium)")
 def test_the_page_renders_in_headless_chromium_without_console_errors(tmp_path):
     import numpy as np
     from PIL import Image
 
-    page = write_index(tmp_path, ROWS, NAMES, "FIT3181 A1 Part 3: grades")
+    page = write_index(tmp_path, ROWS, NAMES, "FIT3181 A1 Part 3: grades", similar=[("ann", "bob", 0.93)])
     shot = tmp_path / "index.png"
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    done = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr",
-                           "--v=0", f"--screenshot={shot}", "--window-size=1200,1600", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    assert shot.is_file(), done.stderr[-2000:]
+    log = render(page, shot)
+    assert shot.is_file(), log[-2000:]
     pixels = np.asarray(Image.open(shot).convert("L"), dtype=np.float32)
     assert pixels.std() > 5 and (pixels < 128).mean() > 0.005  # not blank: text, table lines, the histogram
-    assert "CONSOLE" not in done.stderr and "Uncaught" not in done.stderr, done.stderr[-2000:]
+    assert "CONSOLE" not in log and "Uncaught" not in log, log[-2000:]

@@ -81,10 +81,17 @@ def graded(tmp_path_factory):
     lam = _write(subs / "lambda_h5", TEMPLATE)
     marker = base / "lambda_ran"
     _lambda_h5(lam, marker)
+    from tests.grading.test_similarity import renamed_and_reordered, students_2022, with_another_attack
+    original = students_2022()  # an independent solution and three copies of it, for the similarity pass
+    for name, source in (("student_2022", original), ("copy_identical", original),
+                         ("copy_renamed", renamed_and_reordered(original)),
+                         ("copy_other_attack", with_another_attack(original))):
+        _write(subs / name, source)
     zipped = shutil.make_archive(str(base / "zipped"), "zip", subs / "correct")
     out = base / "out"
     done = subprocess.run([sys.executable, "-m", "assignment", "grade", str(subs), zipped, "--out", str(out),
-                           "--timeout", "90", "--check-timeout", "30", "--gradebook", "moodle", "--gradebook", "canvas"],
+                           "--timeout", "90", "--check-timeout", "30", "--gradebook", "moodle", "--gradebook", "canvas",
+                           "--boilerplate", str(Path(__file__).with_name("template_submission.py"))],
                           cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/results.json")}
@@ -137,7 +144,7 @@ def test_broken_hanging_and_crashing_submissions_get_a_status_and_partial_result
     assert hung["extra_data"]["grading_status"] == "timeout"
     assert {"import", "data_manager", "default_model", "your_model"} <= {t["name"] for t in hung["tests"] if t["score"]}
     rows = list(csv.DictReader((out / "grades.csv").open()))
-    assert {r["student"] for r in rows} == set(results) and len(rows) == 13
+    assert {r["student"] for r in rows} == set(results) and len(rows) == 17
 
 
 def test_the_class_page_and_gradebooks_list_every_submission(graded):
@@ -147,7 +154,7 @@ def test_the_class_page_and_gradebooks_list_every_submission(graded):
     assert "data:image/png;base64," in page and "import-error" in page and "timeout" in page
     moodle = list(csv.reader((out / "gradebook_moodle.csv").open()))
     canvas = list(csv.reader((out / "gradebook_canvas.csv").open()))
-    assert len(moodle) == 14 and len(canvas) == 15  # a header (and Canvas' points row), then one row each
+    assert len(moodle) == 18 and len(canvas) == 19  # a header (and Canvas' points row), then one row each
     totals = {r[0]: float(r[2]) for r in moodle[1:]}
     assert totals == {name: result["score"] for name, result in results.items()}
     assert list(rows[0])[:4] == ["student", "total", "max", "grading_status"] and list(rows[0])[4:] == CHECKS
@@ -172,3 +179,13 @@ def test_a_students_own_check_names_the_graders_failing_check_with_its_message(g
         graders = next(t for t in results[fault]["tests"] if t["name"] == name)
         assert graders["output"].startswith(mine[name]["message"] + " ("), (graders["output"], mine[name]["message"])
         assert graders["score"] == mine[name]["score"]
+
+
+def test_the_similarity_pass_flags_the_three_copies_against_their_original_and_nothing_else(graded):
+    out, _, _, printed = graded
+    rows = list(csv.DictReader((out / "similarity.csv").open()))
+    flagged = {frozenset((r["student_a"], r["student_b"])) for r in rows}
+    group = ("student_2022", "copy_identical", "copy_renamed", "copy_other_attack")
+    assert flagged == {frozenset((a, b)) for a in group for b in group if a < b}, rows
+    page = (out / "index.html").read_text()
+    assert "<h2>Similarity</h2>" in page and "similarity.html" in page and (out / "similarity.html").is_file()
