@@ -640,8 +640,9 @@ def judge_saved_models(replies, kit):
                 message += ("; your DefaultModel.load predicts the same" if same else
                             "; your DefaultModel.load gives a network that predicts differently from the file")
             results.append((ok, message))
-        except Exception as exc:  # noqa: BLE001 (reported)
-            results.append((False, f"{path.name}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"))
+        except Exception as exc:  # noqa: BLE001 (reported, with paths relative to the submission)
+            why = str(exc).replace(f"{kit.submission}/", "").splitlines()[0][:200]
+            results.append((False, f"{path.name}: {type(exc).__name__}: {why}"))
     return verdict(results)
 
 
