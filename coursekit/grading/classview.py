@@ -29,19 +29,16 @@ def _png(fig):
 
 
 def _histogram(totals, possible):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # no pyplot: the caller's backend and figures are left alone
 
-    fig, ax = plt.subplots(figsize=(6, 2.8))
+    fig = Figure(figsize=(6, 2.8))
+    ax = fig.subplots()
     ax.hist(totals, bins=min(20, max(5, len(totals))), range=(0, max(possible, 1)), color="#4477aa",
             edgecolor="white")
     ax.set_xlabel(f"total score (of {possible:g})")
     ax.set_ylabel("submissions")
     ax.set_title(f"{len(totals)} submissions")
-    uri = _png(fig)
-    plt.close(fig)
-    return uri
+    return _png(fig)
 
 
 def _failure(output):
