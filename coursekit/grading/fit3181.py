@@ -667,7 +667,7 @@ def judge_robust_model(replies, kit):
 
 def judge_notebook(replies, kit):
     """The notebook was saved with every code cell run (the course requires it)."""
-    notebooks = sorted(kit.submission.glob("*.ipynb"))
+    notebooks = [p for p in sorted(kit.submission.glob("*.ipynb")) if p.is_file() and not p.is_symlink()]
     if not notebooks:
         raise NotApplicable("no notebook handed in")
     cells = [c for c in json.loads(notebooks[0].read_text()).get("cells", [])
