@@ -152,8 +152,9 @@ if os.fork() == 0:
                     results.write_text('{{"score": 999}}')
             except OSError:
                 pass
-            try:
-                pathlib.Path({str(marker_dir / "detached_alive")!r}).write_text(str(time.time()))
+            try:  # written whole, then renamed: a kill mid-write leaves the previous time
+                pathlib.Path({str(marker_dir / "detached_alive.tmp")!r}).write_text(str(time.time()))
+                os.replace({str(marker_dir / "detached_alive.tmp")!r}, {str(marker_dir / "detached_alive")!r})
             except OSError:
                 pass
         os._exit(0)

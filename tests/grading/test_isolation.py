@@ -54,7 +54,8 @@ def test_no_network_even_to_the_graders_loopback():
 def test_a_detached_process_dies_with_the_submission(open_dir):
     marker = open_dir / "alive"
     code = (f"import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
-            f"        for _ in range(40):\n            open({str(marker)!r}, 'w').write(str(time.time()))\n"
+            f"        for _ in range(40):\n            open({str(marker)!r} + '.tmp', 'w').write(str(time.time()))\n"
+            f"            os.replace({str(marker)!r} + '.tmp', {str(marker)!r})\n"
             "            time.sleep(0.1)\n        os._exit(0)\n    os._exit(0)\ntime.sleep(0.5)\n")
     _run(code)
     ended = time.time()
