@@ -79,13 +79,14 @@ def data_errors():
         raise SystemExit(f"error: {exc}") from exc
 
 
-def add_device_arguments(p):
-    """``--strategy`` and ``--mixed-precision``, shared by the training tasks."""
+def add_device_arguments(p, mixed_precision_help="mixed precision: auto = on when a GPU is present (bfloat16 where "
+                                                 "supported)"):
+    """``--strategy`` and ``--mixed-precision``, shared by the training tasks (``mixed_precision_help``: what
+    ``auto`` means in the task, see ``setup_devices``)."""
     p.add_argument("--strategy", choices=["default", "mirrored", "tpu", "multiworker"], default="default",
                    help="tf.distribute strategy: one device (default), all local GPUs, a Colab TPU, or several "
                         "machines configured by TF_CONFIG")
-    p.add_argument("--mixed-precision", choices=["auto", "on", "off"], default="auto",
-                   help="mixed precision: auto = on when a GPU is present (bfloat16 where supported)")
+    p.add_argument("--mixed-precision", choices=["auto", "on", "off"], default="auto", help=mixed_precision_help)
     p.add_argument("--jit", choices=["auto", "on", "off"], default="auto",
                    help="XLA compilation of the training step: auto = Keras' default (on when a GPU is present)")
     p.add_argument("--tensorboard", type=Path, default=None, metavar="DIR",
@@ -121,13 +122,16 @@ def backup_path(args, name):
     return None if getattr(args, "backup_dir", None) is None else Path(args.backup_dir) / name
 
 
-def setup_devices(args):
-    """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device)."""
+def setup_devices(args, cpu_bfloat16=False):
+    """Apply ``--mixed-precision`` and return the ``tf.distribute`` strategy (``None`` for one device).
+
+    ``cpu_bfloat16``: ``--mixed-precision auto`` also means bfloat16 on a CPU with native bfloat16 kernels
+    (``distribute.mixed_precision_policy``)."""
     from coursekit.training.distribute import get_strategy, mixed_precision_policy
 
     from coursekit.training import runtime
 
-    policy = mixed_precision_policy({"auto": "auto", "on": True, "off": False}[args.mixed_precision])
+    policy = mixed_precision_policy({"auto": "auto", "on": True, "off": False}[args.mixed_precision], cpu_bfloat16)
     runtime.reset()  # a task's settings do not outlive it (tests run several tasks in one process)
     runtime.configure(jit_compile=getattr(args, "jit", None), tensorboard_dir=getattr(args, "tensorboard", None))
     strategy = get_strategy(args.strategy)

@@ -3,10 +3,17 @@
 1. load train/ and val/ (a folder or fast.ai's imagenette2-160.tgz), resize to 64x64, show 5 images;
    a stratified 10% of train becomes the validation set, and val is the test set, as the seed does;
 2. the CNN (GroupNorm, no BatchNormalization): its parameter count and size in MB;
-3. train from scratch without augmentation (early stopping on validation accuracy); curves; test accuracy;
+3. train from scratch without augmentation; curves; test accuracy (Task 3.3: the bar is 73%);
 4. test accuracy under image + a * N(0, 1) for a in {0.05, 0.01, 0.005} (pixels in [0, 1]);
-5. retrain with augmentation (flips, shifts, rotation, zoom, contrast) and test again (``--augmented-only``: only
-   this run, then step 4 on it; ``--cosine``, ``--weight-decay``, ``--label-smoothing``: the recipe's options).
+5. retrain with augmentation (flips, shifts, rotation, zoom, contrast) and test again (Task 3.5: 78% for full
+   points), with step 4 on that network too.
+
+The default recipe (``bench/RESULTS.md``, "Imagenette recipe") is the residual GroupNorm network
+``imagenette_resnet`` with a strided stem, AdamW with a one-epoch warm-up and cosine decay, label smoothing,
+bfloat16 where the CPU has native bfloat16 kernels, and the best validation epoch's weights. Each trained
+network is written as ``imagenette_plain.h5`` / ``imagenette_augmented.h5``: float32, raw pixels [0, 255] in,
+logits out in ``metrics.json``'s ``class_names`` order; ``keras.models.load_model(path, compile=False)`` loads it.
+The test accuracies printed are those files' accuracies on the raw test pixels.
 """
 from __future__ import annotations
 
@@ -18,129 +25,195 @@ from assignment.common import (add_backup_argument, add_common_arguments, add_de
 HELP = "Technion HW2 Task 3: Imagenette 64px CNN without BatchNorm - train, noise robustness, augmentation"
 
 NOISE = (0.05, 0.01, 0.005)
+ARCHES = {"resnet": (48, 96, 192, 384), "cnn": (32, 64, 128, 256)}  # the default widths of each design
+H5_NAMES = {False: "imagenette_plain.h5", True: "imagenette_augmented.h5"}
 
 
 def add_arguments(p):
     add_common_arguments(p, out="outputs/imagenette", seed=0, download=True,
-                         seed_help="seeds the split, initialisation, shuffling and noise",
+                         seed_help="seeds the split, initialisation, shuffling, augmentation and noise",
                          data_help="Imagenette folder (train/, val/) or imagenette2-160.tgz (default: "
                                    "datasets/imagenette2-160, then a download)")
-    p.add_argument("--epochs", type=int, default=40, help="most epochs per training run (default 40)")
-    p.add_argument("--patience", type=int, default=8, help="early-stopping patience on validation accuracy")
-    p.add_argument("--batch-size", type=int, default=64, help="batch size (default 64)")
-    p.add_argument("--learning-rate", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--widths", type=int, nargs="+", default=[32, 64, 128, 256],
-                   help="filters per stage (default 32 64 128 256; halve them for a quick CPU run)")
+    p.add_argument("--arch", choices=sorted(ARCHES), default="resnet",
+                   help="resnet: the residual GroupNorm network with a strided stem (default, the recipe); cnn: "
+                        "eight full-resolution conv3x3 + GroupNorm layers (the seed's plain design, 2-3x slower)")
+    p.add_argument("--widths", type=int, nargs="+", default=None,
+                   help="filters per stage (default: resnet 48 96 192 384, cnn 32 64 128 256)")
+    p.add_argument("--norm", choices=["group", "layer", "none"], default="group",
+                   help="resnet's normalisation (never BatchNorm): GroupNorm (default), LayerNorm or none")
+    p.add_argument("--epochs", type=int, default=18, help="epochs of the run without augmentation (default 18)")
+    p.add_argument("--augmented-epochs", type=int, default=36,
+                   help="epochs of the run with augmentation (default 36)")
+    p.add_argument("--patience", type=int, default=None,
+                   help="stop after this many epochs without a better validation accuracy (default: run every "
+                        "epoch); either way the best validation epoch's weights are kept")
+    p.add_argument("--batch-size", type=int, default=128, help="batch size (default 128)")
+    p.add_argument("--learning-rate", type=float, default=2e-3, help="peak learning rate (default 2e-3)")
+    p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine",
+                   help="cosine: decay to 0 over the run after the warm-up (default); constant: the seed's Adam")
+    p.add_argument("--cosine", dest="schedule", action="store_const", const="cosine",
+                   help="the same as --schedule cosine (kept for earlier commands)")
+    p.add_argument("--warmup-epochs", type=float, default=1.0,
+                   help="epochs of linear warm-up before the cosine decay (default 1; 0 = none)")
+    p.add_argument("--weight-decay", type=float, default=0.05,
+                   help="decoupled weight decay, as AdamW (default 0.05; 0 = plain Adam, as the seed)")
+    p.add_argument("--label-smoothing", type=float, default=0.1,
+                   help="label smoothing of the cross-entropy (default 0.1; 0 = the seed's plain loss)")
     p.add_argument("--limit-per-class", type=int, default=None, help="read at most N images per class and split")
     p.add_argument("--no-augmentation-run", action="store_true", help="skip step 5 (the retrain with augmentation)")
     p.add_argument("--augmented-only", action="store_true",
-                   help="skip step 3: train only with augmentation (the recipe run; step 4 then tests that network)")
-    p.add_argument("--label-smoothing", type=float, default=0.0,
-                   help="label smoothing of the cross-entropy (default 0: the seed's plain loss)")
-    p.add_argument("--cosine", action="store_true",
-                   help="decay the learning rate to 0 over --epochs along a cosine (default: constant, as the seed)")
-    p.add_argument("--weight-decay", type=float, default=0.0,
-                   help="decoupled weight decay (AdamW) when > 0 (default 0: plain Adam, as the seed)")
-    add_device_arguments(p)
+                   help="skip step 3: train only with augmentation (step 4 then tests that network)")
+    add_device_arguments(p, mixed_precision_help="mixed precision: auto = bfloat16 on a GPU that has it and on a "
+                                                 "CPU with AVX-512 BF16 or AMX, float16 on older GPUs, else float32")
     add_backup_argument(p)
 
 
 def run(args):
+    import functools
     import time
 
-    import keras
     import matplotlib.pyplot as plt
+    import numpy as np
 
+    from coursekit.cpu_kernels import cpu_bfloat16_flags, cpu_model
     from coursekit.datasets.imagenette import load_imagenette, stratified_split, to_unit
-    from coursekit.nets.classifier import accuracy
-    from coursekit.nets.classifier import accuracy_under_noise
-    from coursekit.nets.small_nets import imagenette_cnn, model_size_mb
-    from coursekit.report.plots import plot_image_grid, plot_progress
+    from coursekit.nets.classifier import accuracy, accuracy_under_noise
+    from coursekit.nets.pixel_models import float32_copy, pixel_model
+    from coursekit.nets.saving import save_h5
+    from coursekit.nets.small_nets import imagenette_cnn, imagenette_resnet, model_size_mb
+    from coursekit.report.plots import plot_image_grid, plot_noise_robustness, plot_progress
     from coursekit.training.fit import fit_classifier
+    from coursekit.training.resume import completed_epochs
 
-    strategy = setup_devices(args)
+    if args.augmented_only and args.no_augmentation_run:
+        raise SystemExit("error: --augmented-only and --no-augmentation-run leave nothing to train; drop one")
+    strategy = setup_devices(args, cpu_bfloat16=True)
     out = out_dir(args.out)
     with data_errors():
-        (x_full, y_full), (x_test, y_test), wnids, names, where = load_imagenette(
+        (x_full, y_full), (x_test_pixels, y_test), wnids, names, where = load_imagenette(
             args.data, allow_download=not args.no_download, limit_per_class=args.limit_per_class)
-    print(f"data: {where}; train {x_full.shape}, test (val/) {x_test.shape}")
+    print(f"data: {where}; train {x_full.shape}, test (val/) {x_test_pixels.shape}")
     print("classes:", ", ".join(f"{i} {n} ({w})" for i, (w, n) in enumerate(zip(wnids, names))))
     (x_train, y_train), (x_valid, y_valid) = stratified_split(x_full, y_full, 0.1, seed=args.seed)
-    x_train, x_valid, x_test = to_unit(x_train), to_unit(x_valid), to_unit(x_test)
+    x_train, x_valid, x_test = to_unit(x_train), to_unit(x_valid), to_unit(x_test_pixels)
     print(f"split: train {len(y_train)}, validation {len(y_valid)} (10% of train, stratified), test {len(y_test)}")
     plot_image_grid(x_train[:5], [names[c] for c in y_train[:5]], value_range=(0.0, 1.0),
                     save_path=out / "samples.png")
 
+    widths = tuple(args.widths or ARCHES[args.arch])
+    if args.arch == "resnet":
+        builder = functools.partial(imagenette_resnet, 64, widths, norm=args.norm)
+    else:
+        if args.norm != "group":
+            raise SystemExit(f"error: --norm {args.norm} is for --arch resnet; the cnn design uses GroupNorm")
+        builder = functools.partial(imagenette_cnn, 64, widths)
+
     def build():
+        import keras
+
         keras.utils.set_random_seed(args.seed)
-        return imagenette_cnn(64, tuple(args.widths))
+        return builder()
 
     net = build()
-    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in net.layers)
+    assert not any(type(layer).__name__ == "BatchNormalization" for layer in net.layers)
+    import keras
+
+    policy = keras.mixed_precision.dtype_policy().name
     metrics = {"data": where, "n_train": int(len(y_train)), "n_valid": int(len(y_valid)), "n_test": int(len(y_test)),
-               "widths": list(args.widths), "params": int(net.count_params()), "size_mb": model_size_mb(net)}
-    print(f"\nCNN (GroupNorm, no BatchNorm), input 64x64x3 -> 10 logits: {metrics['params']:,} parameters, "
-          f"{metrics['size_mb']:.2f} MB in float32")
+               "class_names": list(names), "wnids": list(wnids), "arch": args.arch, "norm": args.norm,
+               "widths": list(widths), "params": int(net.count_params()), "size_mb": model_size_mb(net),
+               "machine": {"cpu": cpu_model(), "cpu_bfloat16_flags": cpu_bfloat16_flags(), "dtype_policy": policy}}
+    print(f"\nCNN ({args.arch}, {args.norm} norm, no BatchNorm), input 64x64x3 -> 10 logits: {metrics['params']:,} "
+          f"parameters, {metrics['size_mb']:.2f} MB in float32")
+    noise_curves = {}
 
-    def noise_table(model):
-        metrics["noise_test_accuracy"] = {str(a): accuracy_under_noise(model, x_test, y_test, a, seed=args.seed)
-                                          for a in NOISE}
-        report("test accuracy under image + a * N(0, 1) (pixels in [0, 1], not clipped)",
-               [{"a": a, "test_accuracy": round(acc, 4)} for a, acc in metrics["noise_test_accuracy"].items()],
-               out, "noise")
+    def noise_table(model, label, key):
+        table = {str(a): accuracy_under_noise(model, x_test, y_test, a, seed=args.seed) for a in NOISE}
+        metrics[key] = table
+        report(f"test accuracy under image + a * N(0, 1), {label} (pixels in [0, 1], not clipped)",
+               [{"a": a, "test_accuracy": round(acc, 4)} for a, acc in table.items()], out, key)
+        return table
 
-    if args.augmented_only and args.no_augmentation_run:
-        raise SystemExit("error: --augmented-only and --no-augmentation-run leave nothing to train; drop one")
-
-    def train(model, augment):
+    def train(augment):
+        """One training run, timed from the network's initialisation to the saved, tested .h5 file."""
         start = time.perf_counter()
-        history = fit_classifier(model, (x_train, y_train), (x_valid, y_valid), recipe_config(args, augment),
-                                 strategy=strategy, backup_dir=backup_path(args, "augmented" if augment else "plain"))
+        model = build()
+        config = recipe_config(args, augment)
+        backup = backup_path(args, "augmented" if augment else "plain")
+        if backup is not None and completed_epochs(backup):
+            print(f"resuming from {backup}: {completed_epochs(backup)} of {config.epochs} epochs done")
+        history = fit_classifier(model, (x_train, y_train), (x_valid, y_valid), config, strategy=strategy,
+                                 backup_dir=backup)
+        exported = pixel_model(builder, model) if args.arch == "resnet" else None
+        unit = float32_copy(builder, model)
+        if exported is None:  # the cnn design has no Rescaling option: the file takes [0, 1] inputs
+            exported = unit
+        path = save_h5(exported, out / H5_NAMES[augment])
+        test_input = x_test_pixels.astype(np.float32) if args.arch == "resnet" else x_test
+        test_accuracy = accuracy(exported, test_input, y_test)
         seconds = time.perf_counter() - start
-        return accuracy(model, x_test, y_test), history, seconds
+        print(f"saved {path} ({'raw pixels [0, 255]' if args.arch == 'resnet' else 'pixels in [0, 1]'} in, "
+              f"logits out)")
+        return unit, test_accuracy, history, seconds, config
 
+    def describe_run(prefix, history, config, seconds, accuracy_value):
+        curve = [round(float(v), 4) for v in history.history["val_accuracy"]]
+        best = int(np.argmax(curve)) + 1
+        metrics.update({f"{prefix}test_accuracy": accuracy_value, f"{prefix}train_seconds": round(seconds, 1),
+                        f"{prefix}epochs_run": len(curve), f"{prefix}best_epoch": best,
+                        f"{prefix}val_accuracy_curve": curve,
+                        f"{prefix}recipe": describe_recipe(config)})
+        print(f"test accuracy{' with augmentation' if prefix else ''} {accuracy_value:.4f} (the .h5 file on raw test "
+              f"pixels; weights of epoch {best} of {len(curve)}, validation {curve[best - 1]:.4f}; "
+              f"{seconds / 60:.1f} min)")
+
+    print(f"dtype policy {policy} on {metrics['machine']['cpu']} "
+          f"(native bfloat16 flags: {', '.join(metrics['machine']['cpu_bfloat16_flags']) or 'none'})")
     if not args.augmented_only:
-        print(f"\ntraining without augmentation ({describe_recipe(recipe_config(args, False))}, "
-              f"batch {args.batch_size}, up to {args.epochs} epochs, early stopping patience {args.patience})")
-        metrics["test_accuracy"], history, metrics["train_seconds"] = train(net, augment=False)
-        metrics["epochs_run"] = len(history.history["loss"])
+        config = recipe_config(args, False)
+        print(f"\ntraining without augmentation ({describe_recipe(config)}, batch {args.batch_size}, "
+              f"{config.epochs} epochs)")
+        plain, acc, history, seconds, config = train(augment=False)
+        describe_run("", history, config, seconds, acc)
         plot_progress(history, title="Imagenette CNN, no augmentation", save_path=out / "progress.png")
-        print(f"test accuracy {metrics['test_accuracy']:.4f} ({metrics['epochs_run']} epochs, "
-              f"{metrics['train_seconds']:.0f} s)")
-        noise_table(net)
+        noise_curves["no augmentation"] = {"0": acc, **noise_table(plain, "no augmentation", "noise_test_accuracy")}
     if not args.no_augmentation_run:
+        config = recipe_config(args, True)
         print(f"\n{'training' if args.augmented_only else 'retraining'} with augmentation (random flip, translation, "
-              f"rotation, zoom, contrast; {describe_recipe(recipe_config(args, True))})")
-        augmented = build()
-        metrics["augmented_test_accuracy"], history, metrics["augmented_train_seconds"] = train(augmented, True)
-        metrics["augmented_epochs_run"] = len(history.history["loss"])
-        metrics["augmented_val_accuracy_curve"] = [round(float(v), 4) for v in history.history["val_accuracy"]]
+              f"rotation, zoom, contrast; {describe_recipe(config)}, {config.epochs} epochs)")
+        augmented, acc, history, seconds, config = train(augment=True)
+        describe_run("augmented_", history, config, seconds, acc)
         plot_progress(history, title="Imagenette CNN, with augmentation", save_path=out / "progress_augmented.png")
-        without = "" if args.augmented_only else f" (without: {metrics['test_accuracy']:.4f})"
-        print(f"test accuracy with augmentation {metrics['augmented_test_accuracy']:.4f}{without}")
-        if args.augmented_only:
-            noise_table(augmented)
+        if not args.augmented_only:
+            print(f"(without augmentation: {metrics['test_accuracy']:.4f})")
+        key = "noise_test_accuracy" if args.augmented_only else "augmented_noise_test_accuracy"
+        noise_curves["with augmentation"] = {"0": acc, **noise_table(augmented, "with augmentation", key)}
+    plot_noise_robustness(noise_curves, save_path=out / "noise.png")
     plt.close("all")
     write_metrics(out, metrics)
     return 0
 
 
 def recipe_config(args, augment):
-    """The training settings: Adam as the seed, or with ``--cosine`` (rate decayed to 0 over ``--epochs``),
-    ``--weight-decay`` (decoupled, as AdamW) and ``--label-smoothing``."""
+    """The training settings of one run: AdamW (Adam when ``--weight-decay 0``), the schedule with its warm-up,
+    label smoothing; ``--augmented-epochs`` for the run with augmentation. The best validation epoch's weights
+    are kept (early stopping's restore, with ``--patience`` or, by default, patience as long as the run)."""
     from coursekit.training.config import TrainConfig
 
-    return TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=args.epochs, optimizer="adam",
-                       learning_rate=args.learning_rate, schedule="cosine" if args.cosine else "constant",
+    epochs = args.augmented_epochs if augment else args.epochs
+    schedule = args.schedule
+    warmup = args.warmup_epochs if schedule == "cosine" and args.warmup_epochs < epochs else 0.0
+    return TrainConfig(num_classes=10, batch_size=args.batch_size, epochs=epochs, optimizer="adam",
+                       learning_rate=args.learning_rate, schedule=schedule, warmup_epochs=warmup,
                        weight_decay=args.weight_decay, label_smoothing=args.label_smoothing, augment=augment,
-                       value_range=(0.0, 1.0), patience=args.patience, seed=args.seed)
+                       value_range=(0.0, 1.0), patience=args.patience or epochs, seed=args.seed)
 
 
 def describe_recipe(config):
     """One line for the log, read from the ``TrainConfig``: optimizer, rate, schedule, decay and smoothing."""
     parts = [f"{'AdamW' if config.weight_decay > 0 else 'Adam'} {config.learning_rate}"]
     if config.schedule == "cosine":
-        parts.append("cosine decay")
+        parts.append(f"{config.warmup_epochs:g}-epoch warm-up, cosine decay" if config.warmup_epochs else "cosine decay")
     if config.weight_decay > 0:
         parts.append(f"weight decay {config.weight_decay}")
     if config.label_smoothing:

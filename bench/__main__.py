@@ -183,6 +183,8 @@ def main(argv=None):
     results["double_moon_sweeps"] = tasks.double_moon_sweeps(quick)
     results["magic_mlp"] = tasks.magic_mlp(quick)
     results["imagenette_cnn"] = tasks.imagenette_cnn(quick, peak)
+    from bench import imagenette as imagenette_bench
+    results.update({key: row for key, row in imagenette_bench.measure(quick, peak).items() if isinstance(row, dict)})
     print("image loading ...", flush=True)
     results.update(tasks.load_animals(quick, repeats))
 
@@ -205,7 +207,8 @@ def main(argv=None):
              for key in ("train_default_bf16", "pgd20_bf16") if key in results]
     rows += [{"path": key, "reference img/s": results[key]["reference"], "project img/s": results[key]["project"],
               "ratio": results[key]["ratio"], "of FLOP limit": results[key]["peak_fraction"]}
-             for key in ("mnist_mlp_epoch", "mnist_cnn_epoch", "cifar_convnet", "imagenette_cnn")]
+             for key in ("mnist_mlp_epoch", "mnist_cnn_epoch", "cifar_convnet", "imagenette_cnn",
+                         "imagenette_resnet", "imagenette_resnet_bf16") if key in results]
     rows.append({"path": "magic_mlp (rows/s)", "reference img/s": results["magic_mlp"]["reference"],
                  "project img/s": results["magic_mlp"]["project"], "ratio": results["magic_mlp"]["ratio"],
                  "of FLOP limit": "-"})

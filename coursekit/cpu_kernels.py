@@ -40,3 +40,38 @@ def onednn_enabled():
     except ImportError:
         return None
     return bool(_pywrap_util_port.IsMklEnabled())
+
+
+BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's feature flags as Linux lists them (an empty set where ``cpuinfo`` cannot be read)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+
+def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
+    """Which of the CPU's flags give oneDNN native bfloat16 matrix kernels (AVX-512 BF16, AMX), sorted;
+    empty on CPUs where ``mixed_bfloat16`` would only emulate bfloat16 (and so run slower than float32)."""
+    return sorted(set(BFLOAT16_FLAGS) & cpu_flags(cpuinfo))
+
+
+def cpu_model(cpuinfo="/proc/cpuinfo"):
+    """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
+    try:
+        with open(cpuinfo) as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown CPU"

@@ -221,8 +221,8 @@ def test_imagenette_task_runs_end_to_end_on_a_tiny_tree(tmp_path):
     from tests.datasets.test_imagenette import write_imagenette
 
     data = write_imagenette(tmp_path / "imagenette", n=10)
-    done = _run(["imagenette", "--data", str(data), "--epochs", "1", "--widths", "4", "8", "--out", "out",
-                 "--no-download"], tmp_path, timeout=600)
+    done = _run(["imagenette", "--data", str(data), "--epochs", "1", "--augmented-epochs", "1", "--widths", "4", "8",
+                 "--out", "out", "--no-download"], tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert metrics["params"] > 0 and metrics["size_mb"] == metrics["params"] * 4 / 2 ** 20
@@ -238,12 +238,12 @@ def test_imagenette_recipe_run_trains_only_with_augmentation_and_resumes_its_set
     from tests.datasets.test_imagenette import write_imagenette
 
     data = write_imagenette(tmp_path / "imagenette", n=10)
-    args = ["imagenette", "--data", str(data), "--epochs", "2", "--widths", "4", "8", "--out", "out", "--no-download",
-            "--augmented-only", "--cosine", "--weight-decay", "0.05", "--label-smoothing", "0.1",
-            "--backup-dir", "backup"]
+    args = ["imagenette", "--data", str(data), "--augmented-epochs", "2", "--widths", "4", "8", "--out", "out",
+            "--no-download", "--augmented-only", "--cosine", "--learning-rate", "1e-3", "--weight-decay", "0.05",
+            "--label-smoothing", "0.1", "--backup-dir", "backup"]
     done = _run(args, tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "AdamW 0.001, cosine decay, weight decay 0.05, label smoothing 0.1" in done.stdout
+    assert "AdamW 0.001, 1-epoch warm-up, cosine decay, weight decay 0.05, label smoothing 0.1" in done.stdout
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert "test_accuracy" not in metrics and len(metrics["augmented_val_accuracy_curve"]) == 2
     assert set(metrics["noise_test_accuracy"]) == {"0.05", "0.01", "0.005"}
@@ -255,12 +255,18 @@ def test_imagenette_recipe_options_become_the_training_config():
 
     from assignment.imagenette import recipe_config
 
-    seed_like = Namespace(learning_rate=1e-3, cosine=False, weight_decay=0.0, label_smoothing=0.0, epochs=10,
-                          batch_size=64, patience=8, seed=0)
+    seed_like = Namespace(learning_rate=1e-3, schedule="constant", warmup_epochs=0.0, weight_decay=0.0,
+                          label_smoothing=0.0, epochs=10, augmented_epochs=20, batch_size=64, patience=8, seed=0)
     config = recipe_config(seed_like, augment=False)
     assert (config.optimizer, config.schedule, config.weight_decay, config.label_smoothing) == ("adam", "constant",
                                                                                                 0.0, 0.0)
-    recipe = Namespace(**{**vars(seed_like), "cosine": True, "weight_decay": 0.05, "label_smoothing": 0.1})
+    assert (config.epochs, config.patience, config.warmup_epochs) == (10, 8, 0.0)
+    recipe = Namespace(**{**vars(seed_like), "schedule": "cosine", "warmup_epochs": 1.0, "weight_decay": 0.05,
+                          "label_smoothing": 0.1, "patience": None})
     config = recipe_config(recipe, augment=True)
     assert (config.schedule, config.weight_decay, config.label_smoothing, config.augment) == ("cosine", 0.05, 0.1,
                                                                                               True)
+    assert (config.epochs, config.warmup_epochs) == (20, 1.0)
+    assert config.patience == 20  # no early stop by default, but the best validation epoch's weights are kept
+    short = recipe_config(Namespace(**{**vars(recipe), "augmented_epochs": 1}), augment=True)
+    assert short.warmup_epochs == 0.0  # a run shorter than its warm-up skips it

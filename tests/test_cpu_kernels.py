@@ -60,3 +60,32 @@ def test_onednn_enabled_says_none_without_tensorflow(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "tensorflow.python.util", None)  # makes the import fail
     assert cpu_kernels.onednn_enabled() is None
+
+
+def test_bfloat16_flags_and_model_are_read_from_cpuinfo(tmp_path):
+    from coursekit.cpu_kernels import cpu_bfloat16_flags, cpu_flags, cpu_model
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nmodel name\t: AMD EPYC 9R14\nflags\t\t: fpu avx2 avx512f avx512_bf16 fma\n")
+    assert cpu_bfloat16_flags(info) == ["avx512_bf16"] and cpu_model(info) == "AMD EPYC 9R14"
+    info.write_text("model name\t: Intel Xeon\nflags\t\t: fpu avx2 amx_bf16 amx_tile avx512_bf16\n")
+    assert cpu_bfloat16_flags(info) == ["amx_bf16", "avx512_bf16"]
+    info.write_text("model name\t: Intel Core i5\nflags\t\t: fpu avx2 fma\n")
+    assert cpu_bfloat16_flags(info) == [] and "avx2" in cpu_flags(info)
+    assert cpu_bfloat16_flags(tmp_path / "missing") == []
+
+
+def test_auto_mixed_precision_picks_bfloat16_only_on_a_bfloat16_cpu_and_only_when_asked(monkeypatch):
+    import keras
+
+    from coursekit import cpu_kernels
+    from coursekit.training.distribute import mixed_precision_policy
+
+    try:
+        monkeypatch.setattr(cpu_kernels, "cpu_bfloat16_flags", lambda: ["avx512_bf16"])
+        assert mixed_precision_policy("auto", cpu_bfloat16=True) == "mixed_bfloat16"
+        assert mixed_precision_policy("auto") == "float32"  # the other tasks keep float32 on a CPU
+        monkeypatch.setattr(cpu_kernels, "cpu_bfloat16_flags", lambda: [])
+        assert mixed_precision_policy("auto", cpu_bfloat16=True) == "float32"
+    finally:
+        keras.mixed_precision.set_global_policy("float32")

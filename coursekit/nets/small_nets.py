@@ -102,6 +102,51 @@ def imagenette_cnn(size=64, widths=(32, 64, 128, 256), groups=8, dropout=0.3, nu
     return keras.Model(inputs, layers.Dense(num_classes, name="logits", dtype="float32")(x), name=name)
 
 
+NORMS = ("group", "layer", "none")
+
+
+def _conv_norm(x, filters, name, norm, groups, strides=1, kernel=3, relu=True, zero_scale=False):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=norm == "none", name=f"{name}_conv")(x)
+    scale = "zeros" if zero_scale else "ones"
+    if norm == "group":
+        x = layers.GroupNormalization(groups=min(groups, filters), gamma_initializer=scale, name=f"{name}_gn")(x)
+    elif norm == "layer":
+        x = layers.LayerNormalization(gamma_initializer=scale, name=f"{name}_ln")(x)
+    return layers.Activation("relu", name=f"{name}_relu")(x) if relu else x
+
+
+def imagenette_resnet(size=64, widths=(48, 96, 192, 384), norm="group", groups=8, dropout=0.2, num_classes=10,
+                      input_scale=None, name="imagenette_resnet"):
+    """Technion HW2 Task 3, the passing design: a residual CNN with no BatchNormalization, from scratch.
+
+    A strided 4x4 stem takes the 64 px image to 32 px at ``widths[0]`` channels (it sees every pixel, at a
+    quarter of the cost of full-resolution convolutions); then, as in ResNet-9 (Page, 2018), one residual
+    block (x + [conv3x3, norm, ReLU, conv3x3, norm], then ReLU; the second norm's scale starts at 0) at 32 px, and per further stage a conv3x3 to the new width, 2x2 max
+    pooling and another residual block (16, 8, 4 px for four widths); global average pooling, dropout and a
+    float32 linear layer to the logits. ``norm``: ``"group"`` (GroupNorm, ``groups`` groups), ``"layer"`` or
+    ``"none"``. Inputs are pixels scaled to [0, 1]; with ``input_scale`` (e.g. ``1 / 255``) a ``Rescaling`` layer
+    first multiplies them by it, so the network takes raw pixel values (it has no weights: the two variants share
+    theirs, see ``coursekit.nets.pixel_models``).
+    """
+    if norm not in NORMS:
+        raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
+    inputs = keras.Input((size, size, 3), name="image")
+    x = inputs if input_scale is None else layers.Rescaling(input_scale, name="pixels_to_unit")(inputs)
+    x = _conv_norm(x, widths[0], "stem", norm, groups, strides=2, kernel=4)
+    for s, filters in enumerate(widths, start=1):
+        if s > 1:
+            x = _conv_norm(x, filters, f"s{s}_in", norm, groups)
+            x = layers.MaxPooling2D(2, name=f"s{s}_pool")(x)
+        y = _conv_norm(x, filters, f"s{s}_res1", norm, groups)
+        # the branch's last norm starts at scale 0 (Goyal et al., 2017): each block starts as the identity
+        y = _conv_norm(y, filters, f"s{s}_res2", norm, groups, relu=False, zero_scale=norm != "none")
+        x = layers.Activation("relu", name=f"s{s}_out")(layers.Add(name=f"s{s}_add")([x, y]))
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
+    return keras.Model(inputs, layers.Dense(num_classes, name="logits", dtype="float32")(x), name=name)
+
+
 def model_size_mb(model, bytes_per_param=4):
     """The weights' size in MB (2**20 bytes), float32 by default."""
     return model.count_params() * bytes_per_param / 2 ** 20

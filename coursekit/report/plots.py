@@ -163,3 +163,19 @@ def plot_loss_curve(train_counter, train_losses, test_counter, test_losses, ylab
     ax.set_title(title)
     ax.legend(loc="upper right")
     return finish_figure(fig, save_path)
+
+
+def plot_noise_robustness(results: dict, title="Accuracy under added Gaussian noise", save_path=None):
+    """Accuracy against the noise scale ``a`` (images + a * N(0, 1)), one line per network.
+
+    ``results`` maps a network's name to ``{a: accuracy}``; ``a = 0`` (the clean images) belongs in it too."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for name, by_scale in results.items():
+        scales = sorted(by_scale, key=float)
+        ax.plot([float(a) for a in scales], [100 * by_scale[a] for a in scales], marker="o", label=name)
+    ax.set_xlabel("noise scale a (pixels in [0, 1])")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return finish_figure(fig, save_path)

@@ -18,7 +18,8 @@ class TrainConfig:
     """The training settings ``fit_classifier`` takes.
 
     ``optimizer`` is a name (``adam``, ``sgd``, ``momentum``, ...) or a Keras optimizer instance; with a name,
-    ``learning_rate``, ``schedule`` (``"cosine"``: decays to 0 over the run) and ``weight_decay`` (decoupled, as
+    ``learning_rate``, ``schedule`` (``"cosine"``: decays to 0 over the run,
+    after ``warmup_epochs`` of a linear rise from 0) and ``weight_decay`` (decoupled, as
     AdamW) build it. ``label_smoothing`` applies to the default cross-entropy; ``loss`` replaces that loss
     (one-hot targets, logits). ``augment`` turns the preprocessing-layer augmentation on for data in
     ``value_range``; ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an
@@ -33,6 +34,7 @@ class TrainConfig:
     optimizer: object = "adam"
     learning_rate: float = 1e-3
     schedule: str = "constant"
+    warmup_epochs: float = 0.0
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
     augment: bool = False
@@ -59,6 +61,9 @@ class TrainConfig:
             problems.append(f"learning_rate must be positive, got {self.learning_rate!r}")
         if self.schedule not in SCHEDULES:
             problems.append(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.warmup_epochs and (self.schedule != "cosine" or not 0 < self.warmup_epochs < int(self.epochs)):
+            problems.append(f"warmup_epochs needs schedule='cosine' and must be below epochs ({self.epochs}), "
+                            f"got {self.warmup_epochs!r}")
         for name in ("weight_decay", "mixup_alpha", "sam_rho"):
             if not getattr(self, name) >= 0:
                 problems.append(f"{name} must be >= 0 (0 = off), got {getattr(self, name)!r}")

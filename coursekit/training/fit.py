@@ -87,7 +87,8 @@ def fit_classifier(net, train, valid=None, config=None, *, callbacks=(), strateg
         trainer = ClassifierTrainer(model, c, augmenter=build_augmenter(c.value_range, seed=c.seed) if c.augment
                                     else None)
         optimizer = get_optimizer(c.optimizer, c.learning_rate, c.weight_decay,
-                                  decay_steps=c.epochs * steps if c.schedule == "cosine" else None)
+                                  decay_steps=c.epochs * steps if c.schedule == "cosine" else None,
+                                  warmup_steps=round(c.warmup_epochs * steps))
         trainer.compile(optimizer=optimizer, loss=c.loss or default_loss,
                         metrics=[OneHotBinaryAccuracy() if one_logit else
                                  keras.metrics.CategoricalAccuracy(name="accuracy")],

@@ -28,3 +28,42 @@ def test_noise_evaluation_adds_scaled_gaussian_noise():
     assert abs(accuracy_under_noise(net, x, y, 0.3, seed=1) - 0.841) < 0.03
     assert accuracy_under_noise(net, x, y, 0.1, seed=1) > 0.99
     assert accuracy_under_noise(net, x, y, 0.3, seed=1) == accuracy_under_noise(net, x, y, 0.3, seed=1)
+
+
+def test_imagenette_resnet_has_a_strided_stem_residual_stages_and_no_batch_norm():
+    from coursekit.nets.small_nets import imagenette_resnet
+
+    net = imagenette_resnet(64, (8, 16, 32))
+    assert not any(isinstance(layer, keras.layers.BatchNormalization) for layer in net.layers)
+    assert net.get_layer("stem_conv").strides == (2, 2) and net.get_layer("stem_conv").kernel_size == (4, 4)
+    assert net.get_layer("s1_add").output.shape[1:] == (32, 32, 8)   # 64 px -> 32 px at the stem
+    assert net.get_layer("s3_add").output.shape[1:] == (8, 8, 32)    # then halved per stage
+    assert net.output.shape[-1] == 10 and net.layers[-1].dtype_policy.compute_dtype == "float32"
+    assert sum(isinstance(layer, keras.layers.GroupNormalization) for layer in net.layers) == 1 + 3 * 2 + 2
+
+
+def test_each_residual_block_starts_as_the_identity_plus_relu():
+    """The branch's last GroupNorm starts at scale 0: at initialisation a block passes relu(x) on."""
+    from coursekit.nets.small_nets import imagenette_resnet
+
+    net = imagenette_resnet(32, (8, 16))
+    for s in (1, 2):
+        assert not np.any(net.get_layer(f"s{s}_res2_gn").gamma.numpy())
+    x = np.random.default_rng(0).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    probe = keras.Model(net.input, [net.get_layer("s2_pool").output, net.get_layer("s2_out").output])
+    before, after = (np.asarray(t) for t in probe(x))
+    np.testing.assert_allclose(after, np.maximum(before, 0), atol=1e-6)
+
+
+def test_imagenette_resnet_norm_choices_and_a_clear_error():
+    import pytest
+
+    from coursekit.nets.small_nets import imagenette_resnet
+
+    layer_norm = imagenette_resnet(32, (8, 16), norm="layer")
+    assert any(isinstance(layer, keras.layers.LayerNormalization) for layer in layer_norm.layers)
+    plain = imagenette_resnet(32, (8, 16), norm="none")
+    assert not any("Normalization" in type(layer).__name__ for layer in plain.layers)
+    assert plain.get_layer("stem_conv").use_bias
+    with pytest.raises(ValueError, match="norm must be one of group, layer, none, got 'batch'"):
+        imagenette_resnet(32, (8, 16), norm="batch")

@@ -24,6 +24,8 @@ from tests.conftest import make_blobs_images
     (dict(output_kind="softmax"), "output_kind must be"),
     (dict(optimizer="adamw2"), "unknown optimizer 'adamw2'"),
     (dict(jit_compile="maybe"), "jit_compile must be"),
+    (dict(warmup_epochs=1), "warmup_epochs needs schedule='cosine'"),
+    (dict(warmup_epochs=10, schedule="cosine", epochs=10), r"must be below epochs \(10\)"),
 ])
 def test_each_bad_setting_is_named(changes, match):
     with pytest.raises(ValueError, match=match):
@@ -55,6 +57,16 @@ def test_cosine_schedule_and_weight_decay_build_the_optimizer():
     schedule = keras.optimizers.schedules.deserialize(decayed.get_config()["learning_rate"])
     assert float(schedule(0)) == pytest.approx(0.1) and float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
     assert float(schedule(50)) == pytest.approx(0.05, rel=1e-3)
+
+
+def test_warmup_rises_linearly_to_the_peak_then_the_cosine_reaches_zero_at_the_last_step():
+    adam = get_optimizer("adam", 2e-3, decay_steps=100, warmup_steps=10)
+    schedule = keras.optimizers.schedules.deserialize(adam.get_config()["learning_rate"])
+    assert float(schedule(0)) == pytest.approx(0.0, abs=1e-9) and float(schedule(5)) == pytest.approx(1e-3)
+    assert float(schedule(10)) == pytest.approx(2e-3) and float(schedule(55)) == pytest.approx(1e-3, rel=1e-3)
+    assert float(schedule(100)) == pytest.approx(0.0, abs=1e-9)
+    with pytest.raises(ValueError, match="warmup_steps needs the cosine schedule"):
+        get_optimizer("adam", 1e-3, warmup_steps=5)
 
 
 def test_fit_decays_the_rate_over_all_its_steps_and_smooths_the_labels():
