@@ -169,8 +169,11 @@ def test_technion_hw2_notebook_runs_in_a_kernel(tmp_path):
 
     nb = run_notebook(_notebook("technion_hw2"), dict(
         DEPTH=40, WIDTH=64, TRIALS=50, MAGIC_FILE=str(write_magic(tmp_path / "magic04.data")), MAGIC_EPOCHS=2,
-        IMAGENETTE=str(write_imagenette(tmp_path / "imagenette", n=10)), CNN_WIDTHS=(4, 8), CNN_EPOCHS=1))
+        IMAGENETTE=str(write_imagenette(tmp_path / "imagenette", n=10)), CNN_WIDTHS=(4, 8), CNN_EPOCHS=2,
+        CNN_AUG_EPOCHS=1, SAVE_DIR=str(tmp_path / "saved")))
     text = outputs_text(nb)
     assert "first layer whose output holds NaN or inf" in text and "Logistic Regression test accuracy" in text
-    assert "BatchNormalization layers: 0" in text and "test accuracy with augmentation" in text
-    assert count_images(nb) == 6  # layer stds, MLP curves, init comparison, samples, two CNN curves
+    assert "BatchNormalization layers: 0" in text and "with augmentation:" in text
+    assert f"{tmp_path / 'saved' / 'imagenette_plain.h5'}: test accuracy" in text
+    assert (tmp_path / "saved" / "imagenette_augmented.h5").is_file()
+    assert count_images(nb) == 7  # layer stds, MLP curves, init comparison, samples, two CNN curves, noise
