@@ -1,7 +1,8 @@
 """One side of the cross-stack ``.h5`` test: ``python tests/stack_roundtrip.py write|read DIR``.
 
 ``write DIR``: a ``DefaultModel`` and a ``YourModel`` (weights set from a fixed seed, batch-norm statistics
-included), each saved with ``DefaultModel.save`` into ``DIR``, with fixed inputs and their predictions and the
+included), each saved with ``DefaultModel.save`` into ``DIR``, and the Imagenette network as the task writes it
+(trained in bfloat16, saved as a float32 raw-pixel model), with fixed inputs and their predictions and the
 stack's versions. ``read DIR``: every ``.h5`` in ``DIR`` loaded with ``DefaultModel.load`` and with
 ``keras.models.load_model(path, compile=False)``; prints one JSON line of the largest prediction differences.
 """
@@ -32,6 +33,22 @@ def write(folder):
                                for w, v in zip(weights, net.model.weights)])
         net.save(folder / f"{cls.__name__}.h5")
         np.save(folder / f"{cls.__name__}.npy", net.model.predict(x, verbose=0))
+    import functools
+
+    from coursekit.nets.pixel_models import pixel_model
+    from coursekit.nets.saving import save_h5
+    from coursekit.nets.small_nets import imagenette_resnet
+
+    build = functools.partial(imagenette_resnet, SIZE, (4, 8))
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        trained = build()
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
+    trained.set_weights([w + rng.normal(0, 0.1, w.shape).astype(w.dtype) for w in trained.get_weights()])
+    pixels = pixel_model(build, trained)
+    save_h5(pixels, folder / "imagenette_plain.h5")
+    np.save(folder / "imagenette_plain.npy", pixels.predict(x, verbose=0))
     (folder / "stack.json").write_text(json.dumps({"tensorflow": tf.__version__, "keras": keras.__version__,
                                                    "numpy": np.__version__}))
 
