@@ -5,8 +5,18 @@ returns plain values; ``judge`` runs in the grader's process on the validated re
 from __future__ import annotations
 
 import tempfile
+import traceback
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable
+
+
+def error_text(exc):
+    """A collect half's failure as a reply carries it: the exception's type, its message (500 characters at
+    most) and the student's file and line it was raised at."""
+    where = traceback.extract_tb(exc.__traceback__)
+    at = f" (at {Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
+    return f"{type(exc).__name__}: {str(exc).strip()[:500]}{at}"
 
 
 class NotApplicable(Exception):

@@ -46,7 +46,7 @@ def check(module, *names, assignment="fit3181", seed=0, rubric=None, show=True):
     """Run the grader's checks (all, or those ``names``) on ``module`` (e.g. ``models``, or ``"models.py"``) and
     print a table: check, pass/FAIL, points and the grader's message. Returns the rows as dicts."""
     from coursekit.grading import fit3181, others
-    from coursekit.grading.checks import NotApplicable
+    from coursekit.grading.checks import NotApplicable, error_text
     from coursekit.grading.replies import Reply, ReplyError, write_reply
     from coursekit.grading.rubric import load_rubric
 
@@ -84,8 +84,7 @@ def check(module, *names, assignment="fit3181", seed=0, rubric=None, show=True):
                 try:
                     values = item.collect(ctx)
                 except Exception as exc:  # noqa: BLE001 (reported as the grader reports it)
-                    from coursekit.grading.worker import _error_text
-                    values = {"error": _error_text(exc)}
+                    values = {"error": error_text(exc)}
                 write_reply(replies, name, values)
             kit.rubric = rubric[name]
             settings, applicable = rubric[name], True

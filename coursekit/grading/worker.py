@@ -58,12 +58,6 @@ def _import_submission(path, name="models"):
     return module
 
 
-def _error_text(exc):
-    where = traceback.extract_tb(exc.__traceback__)
-    at = f" (at {Path(where[-1].filename).name}:{where[-1].lineno})" if where else ""
-    return f"{type(exc).__name__}: {str(exc).strip()[:500]}{at}"
-
-
 def main(argv=None):
     p = argparse.ArgumentParser()
     p.add_argument("--work", type=Path, required=True)
@@ -83,6 +77,7 @@ def main(argv=None):
     import keras
 
     from coursekit.grading import fit3181, others
+    from coursekit.grading.checks import error_text
     from coursekit.grading.replies import write_reply
 
     settings = json.loads((work / "inputs" / "settings.json").read_text())
@@ -123,12 +118,12 @@ def main(argv=None):
         except CheckTimeout:
             values = {"error": f"stopped after {args.check_timeout:g} s (the check's time limit)"}
         except BaseException as exc:  # noqa: BLE001 (student code may raise anything, sys.exit included)
-            values = {"error": _error_text(exc)}
+            values = {"error": error_text(exc)}
         values["seconds"] = round(time.perf_counter() - started, 2)
         try:
             write_reply(reply, name, values)
         except Exception as exc:  # noqa: BLE001 (values that cannot be written: the check's error)
-            write_reply(reply, name, {"error": f"the check's results could not be written: {_error_text(exc)}",
+            write_reply(reply, name, {"error": f"the check's results could not be written: {error_text(exc)}",
                                       "seconds": values["seconds"]})
     write_reply(reply, "_done", {})
     return 0
