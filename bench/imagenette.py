@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 import coursekit  # noqa: F401  (oneDNN kernels before TensorFlow loads)
@@ -41,9 +42,10 @@ def project_rate(build, x, y, epochs):
                      schedule="cosine", warmup_epochs=1, label_smoothing=0.1, value_range=(0.0, 1.0))
 
 
-def measure(quick=False, peak_gflops=None):
+def measure(quick=False, peak_gflops=None, float32_only=False, repeats=None):
     """The rows: ``{"imagenette_resnet": {...}, "imagenette_resnet_bf16": {...}}`` (the second only with native
-    bfloat16), each with ``project``, ``reference`` (img/s), ``ratio`` and ``peak_fraction``."""
+    bfloat16 and not ``float32_only``), each with ``project``, ``reference`` (img/s), ``ratio`` and
+    ``peak_fraction``; ``repeats`` rounds (default 1 quick, 2 full), each side's best kept."""
     import keras
 
     from bench.timing import matmul_gflops
@@ -51,7 +53,8 @@ def measure(quick=False, peak_gflops=None):
     from coursekit.nets.flops import forward_flops
     from coursekit.nets.small_nets import imagenette_resnet
 
-    n, epochs, repeats = (256, 2, 1) if quick else (1536, 3, 2)
+    n, epochs, default_repeats = (256, 2, 1) if quick else (1536, 3, 2)
+    repeats = repeats or default_repeats
     rng = np.random.default_rng(0)
     x = rng.uniform(0, 1, (n, 64, 64, 3)).astype(np.float32)
     y = rng.integers(0, 10, n)
@@ -60,7 +63,7 @@ def measure(quick=False, peak_gflops=None):
     import tensorflow as tf
 
     policies = ["float32"]
-    if cpu_bfloat16_flags() or tf.config.list_physical_devices("GPU"):
+    if not float32_only and (cpu_bfloat16_flags() or tf.config.list_physical_devices("GPU")):
         policies.append("mixed_bfloat16")
     rows = {}
     for policy in policies:
@@ -84,12 +87,18 @@ def measure(quick=False, peak_gflops=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m bench.imagenette", description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="a few small epochs (a smoke test, not a measurement)")
+    p.add_argument("--float32-only", action="store_true",
+                   help="skip the bfloat16 rows (e.g. under ONEDNN_MAX_CPU_ISA=AVX2, which stands in for an AVX2-only "
+                        "CPU: its bfloat16 would be emulated)")
+    p.add_argument("--repeats", type=int, default=None, help="rounds per row, best kept (default 1 quick, 2 full)")
     args = p.parse_args(argv)
     from coursekit.cpu_kernels import cpu_bfloat16_flags, cpu_model
     from coursekit.report.tables import format_table
 
-    rows = measure(args.quick)
-    print(f"CPU: {cpu_model()}; native bfloat16 flags: {', '.join(cpu_bfloat16_flags()) or 'none'}; float32 matmul "
+    rows = measure(args.quick, float32_only=args.float32_only, repeats=args.repeats)
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA")
+    print(f"CPU: {cpu_model()}{f' (oneDNN limited to {isa})' if isa else ''}; native bfloat16 flags: "
+          f"{', '.join(cpu_bfloat16_flags()) or 'none'}; float32 matmul "
           f"limit {rows['matmul_gflops']} GFLOP/s; {rows['imagenette_resnet_gflop_per_image']} GFLOP per training "
           f"image")
     print(format_table([{"path": key, "plain Keras fit img/s": row["reference"], "project img/s": row["project"],
