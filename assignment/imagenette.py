@@ -72,6 +72,7 @@ def run(args):
     import functools
     import time
 
+    import keras
     import matplotlib.pyplot as plt
     import numpy as np
 
@@ -109,15 +110,11 @@ def run(args):
         builder = functools.partial(imagenette_cnn, 64, widths)
 
     def build():
-        import keras
-
         keras.utils.set_random_seed(args.seed)
         return builder()
 
     net = build()
     assert not any(type(layer).__name__ == "BatchNormalization" for layer in net.layers)
-    import keras
-
     policy = keras.mixed_precision.dtype_policy().name
     metrics = {"data": where, "n_train": int(len(y_train)), "n_valid": int(len(y_valid)), "n_test": int(len(y_test)),
                "class_names": list(names), "wnids": list(wnids), "arch": args.arch, "norm": args.norm,
@@ -134,27 +131,26 @@ def run(args):
                [{"a": a, "test_accuracy": round(acc, 4)} for a, acc in table.items()], out, key)
         return table
 
-    def train(augment):
+    def train(config):
         """One training run, timed from the network's initialisation to the saved, tested .h5 file."""
         start = time.perf_counter()
         model = build()
-        config = recipe_config(args, augment)
-        backup = backup_path(args, "augmented" if augment else "plain")
-        if backup is not None and completed_epochs(backup):
-            print(f"resuming from {backup}: {completed_epochs(backup)} of {config.epochs} epochs done")
+        backup = backup_path(args, "augmented" if config.augment else "plain")
+        done = completed_epochs(backup) if backup is not None else 0
+        if done:
+            print(f"resuming from {backup}: {done} of {config.epochs} epochs done")
         history = fit_classifier(model, (x_train, y_train), (x_valid, y_valid), config, strategy=strategy,
                                  backup_dir=backup)
-        exported = pixel_model(builder, model) if args.arch == "resnet" else None
         unit = float32_copy(builder, model)
-        if exported is None:  # the cnn design has no Rescaling option: the file takes [0, 1] inputs
-            exported = unit
-        path = save_h5(exported, out / H5_NAMES[augment])
+        # the cnn design has no Rescaling option: its file takes [0, 1] inputs
+        exported = pixel_model(builder, model) if args.arch == "resnet" else unit
+        path = save_h5(exported, out / H5_NAMES[config.augment])
         test_input = x_test_pixels.astype(np.float32) if args.arch == "resnet" else x_test
         test_accuracy = accuracy(exported, test_input, y_test)
         seconds = time.perf_counter() - start
         print(f"saved {path} ({'raw pixels [0, 255]' if args.arch == 'resnet' else 'pixels in [0, 1]'} in, "
               f"logits out)")
-        return unit, test_accuracy, history, seconds, config
+        return unit, test_accuracy, history, seconds
 
     def describe_run(prefix, history, config, seconds, accuracy_value):
         curve = [round(float(v), 4) for v in history.history["val_accuracy"]]
@@ -163,8 +159,9 @@ def run(args):
                         f"{prefix}epochs_run": len(curve), f"{prefix}best_epoch": best,
                         f"{prefix}val_accuracy_curve": curve,
                         f"{prefix}recipe": describe_recipe(config)})
-        print(f"test accuracy{' with augmentation' if prefix else ''} {accuracy_value:.4f} (the .h5 file on raw test "
-              f"pixels; weights of epoch {best} of {len(curve)}, validation {curve[best - 1]:.4f}; "
+        on = "raw test pixels" if args.arch == "resnet" else "the test images in [0, 1]"
+        print(f"test accuracy{' with augmentation' if prefix else ''} {accuracy_value:.4f} (the .h5 file on {on}; "
+              f"weights of epoch {best} of {len(curve)}, validation {curve[best - 1]:.4f}; "
               f"{seconds / 60:.1f} min)")
 
     print(f"dtype policy {policy} on {metrics['machine']['cpu']} "
@@ -173,7 +170,7 @@ def run(args):
         config = recipe_config(args, False)
         print(f"\ntraining without augmentation ({describe_recipe(config)}, batch {args.batch_size}, "
               f"{config.epochs} epochs)")
-        plain, acc, history, seconds, config = train(augment=False)
+        plain, acc, history, seconds = train(config)
         describe_run("", history, config, seconds, acc)
         plot_progress(history, title="Imagenette CNN, no augmentation", save_path=out / "progress.png")
         noise_curves["no augmentation"] = {"0": acc, **noise_table(plain, "no augmentation", "noise_test_accuracy")}
@@ -181,7 +178,7 @@ def run(args):
         config = recipe_config(args, True)
         print(f"\n{'training' if args.augmented_only else 'retraining'} with augmentation (random flip, translation, "
               f"rotation, zoom, contrast; {describe_recipe(config)}, {config.epochs} epochs)")
-        augmented, acc, history, seconds, config = train(augment=True)
+        augmented, acc, history, seconds = train(config)
         describe_run("augmented_", history, config, seconds, acc)
         plot_progress(history, title="Imagenette CNN, with augmentation", save_path=out / "progress_augmented.png")
         if not args.augmented_only:
