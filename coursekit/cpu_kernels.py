@@ -45,16 +45,21 @@ def onednn_enabled():
 BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-def cpu_flags(cpuinfo="/proc/cpuinfo"):
-    """The CPU's feature flags as Linux lists them (an empty set where ``cpuinfo`` cannot be read)."""
+def _cpuinfo_field(name, cpuinfo):
+    """The first ``name : value`` of ``cpuinfo``'s text, or ``None`` (no such line, or no such file)."""
     try:
         with open(cpuinfo) as f:
             for line in f:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
+                if line.startswith(name):
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return set()
+    return None
+
+
+def cpu_flags(cpuinfo="/proc/cpuinfo"):
+    """The CPU's feature flags as Linux lists them (an empty set where ``cpuinfo`` cannot be read)."""
+    return set((_cpuinfo_field("flags", cpuinfo) or "").split())
 
 
 def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
@@ -65,13 +70,9 @@ def cpu_bfloat16_flags(cpuinfo="/proc/cpuinfo"):
 
 def cpu_model(cpuinfo="/proc/cpuinfo"):
     """The CPU's model name (``/proc/cpuinfo``; ``platform.processor()`` elsewhere)."""
-    try:
-        with open(cpuinfo) as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    model = _cpuinfo_field("model name", cpuinfo)
+    if model:
+        return model
     import platform
 
     return platform.processor() or "unknown CPU"
