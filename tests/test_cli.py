@@ -254,19 +254,27 @@ def test_imagenette_recipe_options_become_the_training_config():
     from argparse import Namespace
 
     from assignment.imagenette import recipe_config
+    from coursekit.training.augmentation import Augmentation
 
     seed_like = Namespace(learning_rate=1e-3, schedule="constant", warmup_epochs=0.0, weight_decay=0.0,
-                          label_smoothing=0.0, epochs=10, augmented_epochs=20, batch_size=64, patience=8, seed=0)
+                          label_smoothing=0.0, epochs=10, augmented_epochs=20, batch_size=64, patience=8, seed=0,
+                          zoom=[-0.3, 0.1])
     config = recipe_config(seed_like, augment=False)
     assert (config.optimizer, config.schedule, config.weight_decay, config.label_smoothing) == ("adam", "constant",
                                                                                                 0.0, 0.0)
+    assert config.augment is False and config.augmentation is None
     assert (config.epochs, config.patience, config.warmup_epochs) == (10, 8, 0.0)
     recipe = Namespace(**{**vars(seed_like), "schedule": "cosine", "warmup_epochs": 1.0, "weight_decay": 0.05,
                           "label_smoothing": 0.1, "patience": None})
     config = recipe_config(recipe, augment=True)
-    assert (config.schedule, config.weight_decay, config.label_smoothing, config.augment) == ("cosine", 0.05, 0.1,
-                                                                                              True)
+    assert (config.schedule, config.weight_decay, config.label_smoothing) == ("cosine", 0.05, 0.1)
+    assert config.augmentation == Augmentation(zoom=(-0.3, 0.1))  # random crops, beyond the template's zoom
     assert (config.epochs, config.warmup_epochs) == (20, 1.0)
     assert config.patience == 20  # no early stop by default, but the best validation epoch's weights are kept
     short = recipe_config(Namespace(**{**vars(recipe), "augmented_epochs": 1}), augment=True)
     assert short.warmup_epochs == 0.0  # a run shorter than its warm-up skips it
+
+
+def test_imagenette_refuses_a_zoom_range_it_cannot_draw_from(tmp_path):
+    done = _run(["imagenette", "--data", str(tmp_path), "--zoom", "0.2", "-0.2", "--no-download"], tmp_path)
+    assert done.returncode != 0 and "--zoom 0.2 -0.2" in done.stderr and "low <= high" in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+from coursekit.training.augmentation import Augmentation
 from coursekit.training.optimizers import check_optimizer_name
 from coursekit.training.runtime import check_jit_compile
 from coursekit.training.trainer import AdversarialTraining
@@ -22,7 +23,7 @@ class TrainConfig:
     after ``warmup_epochs`` of a linear rise from 0) and ``weight_decay`` (decoupled, as
     AdamW) build it. ``label_smoothing`` applies to the default cross-entropy; ``loss`` replaces that loss
     (one-hot targets, logits). ``augment`` turns the preprocessing-layer augmentation on for data in
-    ``value_range``; ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an
+    ``value_range``: ``True`` for the template's mild set, an ``Augmentation`` for other strengths; ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an
     ``AdversarialTraining``. ``patience`` enables early stopping on ``monitor`` (best weights restored).
     ``seed`` drives everything random. ``jit_compile``: ``None`` takes the run-wide setting, else ``'auto'``,
     ``True`` or ``False``. ``output_kind`` states what a student's network outputs when it cannot be read.
@@ -37,7 +38,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
-    augment: bool = False
+    augment: bool | Augmentation = False
     value_range: tuple = (-1.0, 1.0)
     mixup_alpha: float = 0.0
     sam_rho: float = 0.0
@@ -69,6 +70,8 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 0 (0 = off), got {getattr(self, name)!r}")
         if not 0 <= self.label_smoothing < 1:
             problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
+        if not isinstance(self.augment, (bool, Augmentation)):
+            problems.append(f"augment must be True, False or an Augmentation(...), got {self.augment!r}")
         lo, hi = self.value_range
         if not lo < hi:
             problems.append(f"value_range must be (low, high) with low < high, got {self.value_range!r}")
@@ -85,6 +88,13 @@ class TrainConfig:
         if self.jit_compile is not None:
             check_jit_compile(self.jit_compile)
         object.__setattr__(self, "value_range", (float(lo), float(hi)))
+
+    @property
+    def augmentation(self):
+        """The ``Augmentation`` this run trains with, or ``None`` when ``augment`` is off."""
+        if self.augment is False:
+            return None
+        return Augmentation() if self.augment is True else self.augment
 
     def replace(self, **changes):
         """A copy with ``changes`` applied (and checked again)."""

@@ -84,8 +84,8 @@ def fit_classifier(net, train, valid=None, config=None, *, callbacks=(), strateg
                     keras.losses.CategoricalCrossentropy(from_logits=True, label_smoothing=c.label_smoothing))
 
     def build_trainer(model):
-        trainer = ClassifierTrainer(model, c, augmenter=build_augmenter(c.value_range, seed=c.seed) if c.augment
-                                    else None)
+        trainer = ClassifierTrainer(model, c, augmenter=None if c.augmentation is None else
+                                    build_augmenter(c.value_range, seed=c.seed, **c.augmentation.as_kwargs()))
         optimizer = get_optimizer(c.optimizer, c.learning_rate, c.weight_decay,
                                   decay_steps=c.epochs * steps if c.schedule == "cosine" else None,
                                   warmup_steps=round(c.warmup_epochs * steps))
