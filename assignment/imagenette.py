@@ -5,8 +5,8 @@
 2. the CNN (GroupNorm, no BatchNormalization): its parameter count and size in MB;
 3. train from scratch without augmentation; curves; test accuracy (Task 3.3: the bar is 73%);
 4. test accuracy under image + a * N(0, 1) for a in {0.05, 0.01, 0.005} (pixels in [0, 1]);
-5. retrain with augmentation (flips, shifts, rotation, random crops and zoom, contrast) and test again (Task 3.5: 78% for full
-   points), with step 4 on that network too.
+5. retrain with augmentation (flips, shifts, rotation, random crops and zoom, contrast) and test again (Task 3.5:
+   78% for full points), with step 4 on that network too.
 
 The default recipe (``bench/RESULTS.md``, "Imagenette recipe") is the residual GroupNorm network
 ``imagenette_resnet`` with a strided stem, AdamW with a one-epoch warm-up and cosine decay, label smoothing,
@@ -89,8 +89,8 @@ def run(args):
     from coursekit.nets.pixel_models import float32_copy, pixel_model
     from coursekit.nets.saving import save_h5
     from coursekit.nets.small_nets import imagenette_cnn, imagenette_resnet, model_size_mb
-    from coursekit.training.augmentation import Augmentation
     from coursekit.report.plots import plot_image_grid, plot_noise_robustness, plot_progress
+    from coursekit.training.augmentation import Augmentation
     from coursekit.training.fit import fit_classifier
     from coursekit.training.resume import completed_epochs
 

@@ -55,8 +55,9 @@ class Augmentation:
         return dataclasses.asdict(self)
 
 
-def build_augmenter(value_range=(-1.0, 1.0), seed=None, flip="horizontal", translation=0.1, rotation=0.05,
-                    zoom=0.1, contrast=0.1):
+# the defaults are Augmentation's, so augment=True and a bare build_augmenter() stay the same set
+def build_augmenter(value_range=(-1.0, 1.0), seed=None, flip=Augmentation.flip, translation=Augmentation.translation,
+                    rotation=Augmentation.rotation, zoom=Augmentation.zoom, contrast=Augmentation.contrast):
     """Random flips, translations, rotations, zooms and contrast changes (see ``Augmentation`` for the factors).
 
     The layers are the identity unless called with ``training=True``, and the trainer

@@ -23,8 +23,9 @@ class TrainConfig:
     after ``warmup_epochs`` of a linear rise from 0) and ``weight_decay`` (decoupled, as
     AdamW) build it. ``label_smoothing`` applies to the default cross-entropy; ``loss`` replaces that loss
     (one-hot targets, logits). ``augment`` turns the preprocessing-layer augmentation on for data in
-    ``value_range``: ``True`` for the template's mild set, an ``Augmentation`` for other strengths; ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an
-    ``AdversarialTraining``. ``patience`` enables early stopping on ``monitor`` (best weights restored).
+    ``value_range``: ``True`` for the template's mild set, an ``Augmentation`` for other strengths;
+    ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an ``AdversarialTraining``. ``patience``
+    enables early stopping on ``monitor`` (best weights restored).
     ``seed`` drives everything random. ``jit_compile``: ``None`` takes the run-wide setting, else ``'auto'``,
     ``True`` or ``False``. ``output_kind`` states what a student's network outputs when it cannot be read.
     """
