@@ -2,7 +2,8 @@
 
 It defines its own, unregistered ``Block`` layer, saves a ``Sequential`` of it with ``model.save('DIR/models/
 robust_model/')`` under ``keras2_habits()`` and reloads it with ``tf.keras.models.load_model``; prints the largest
-prediction difference. With ``unknown`` as a second argument the file names a class the notebook never defined.
+prediction difference. With ``unknown`` as a second argument the file names a class the notebook never defined, and
+only its ``model.keras`` is kept (the SavedModel export beside it removed, as for a file handed over alone).
 """
 import sys
 from pathlib import Path
@@ -38,6 +39,9 @@ folder = Path(sys.argv[1]) / "models" / "robust_model"
 model.save(str(folder) + "/")
 if sys.argv[2:] == ["unknown"]:
     del Block  # as if the cell defining it had not been run in this session
+    import shutil
+    (folder / "saved_model.pb").unlink()
+    shutil.rmtree(folder / "variables")
 x = np.random.default_rng(0).random((4, 8, 8, 3), dtype=np.float32)
 robust = tf.keras.models.load_model(str(folder) + "/")
 print("max difference", float(np.abs(robust.predict(x, verbose=0) - model.predict(x, verbose=0)).max()))

@@ -391,3 +391,91 @@ def test_a_real_saved_model_folder_loads_for_prediction_and_attacks(keras2, mana
     assert not served.trainable_weights
     with pytest.raises(FileNotFoundError, match="neither model.keras"):
         keras.models.load_model(str(tmp_path))
+
+
+# ------------------------------------------------ Keras 2 constructors and a layer class local to build_cnn
+class PoolWithoutSize(YourModel):
+    """A 2022 build_cnn: AveragePooling2D(strides=(2, 2), padding='same'), Keras 2's default pool_size."""
+
+    def build_cnn(self):
+        self.model = models.Sequential([layers.InputLayer(input_shape=(self.height, self.width, self.depth))])
+        for i in range(self.num_blocks):
+            self.model.add(layers.Conv2D(self.feature_maps[i], (3, 3), padding="same"))
+            self.model.add(layers.BatchNormalization(fused=True))
+            self.model.add(layers.LeakyReLU(alpha=0.1))
+            self.model.add(layers.AveragePooling2D(strides=(2, 2), padding="same"))
+        self.model.add(layers.Flatten())
+        self.model.add(layers.Dense(self.num_classes, activation="softmax"))
+        self.model.compile(optimizer=self.optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+
+def test_a_2022_pooling_layer_without_pool_size_builds_trains_and_saves(keras2, manager64, tmp_path, capsys):
+    net = _make(PoolWithoutSize)
+    with _quiet():
+        net.build_cnn()
+    assert net.model.output_shape == (None, 3) and net.model.layers[3].pool_size == (2, 2)
+    net.fit(manager64, batch_size=32, num_epochs=1)
+    assert np.isfinite(net.history.history["loss"][0])
+    folder = tmp_path / "models" / "best_model"
+    net.model.save(str(folder))
+    again = keras.models.load_model(str(folder))  # Keras' own layers only: the .keras file, trainable
+    np.testing.assert_allclose(again.predict(manager64.X_test, verbose=0),
+                               net.model.predict(manager64.X_test, verbose=0), atol=1e-6)
+    assert not (folder / "saved_model.pb").exists()  # no export needed: nothing but Keras' own classes
+    course.keras2_habits(False)
+    with pytest.raises(ValueError, match="Unrecognized keyword arguments passed to BatchNormalization: {'fused'"):
+        net.build_cnn()  # Keras 3 alone
+
+
+def _local_block(tmp_path, mode):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent / "local_block_notebook.py"
+    return subprocess.run([sys.executable, str(script), str(tmp_path), mode], capture_output=True, text=True,
+                          timeout=300, cwd=script.parents[1])
+
+
+def test_a_layer_class_local_to_build_cnn_reloads_from_its_folder_and_is_attacked(tmp_path):
+    """Same process: the folder's SavedModel export stands in for the class nobody can name; a fresh process is
+    refused by name (nothing read from the SavedModel) unless it says it trusts the folder."""
+    saved = _local_block(tmp_path, "save")
+    assert saved.returncode == 0, saved.stderr[-3000:]
+    out = saved.stdout
+    assert "max difference 0.0" in out
+    assert "pgd max change 0.05" in out  # gradients reach the inputs of the reloaded model
+    assert "tfsm_layer (TFSMLayer)" in out and "evaluate [" in out
+    assert "names Block, not Keras' own, so a SavedModel export is saved beside it" in out
+    fresh = _local_block(tmp_path, "reload")
+    assert fresh.returncode != 0
+    assert "names Block, which is neither part of Keras nor supplied by you" in fresh.stderr
+    assert "custom_objects={'Block': Block}" in fresh.stderr and "safe_mode=False" in fresh.stderr
+    assert "saved models opened []" in fresh.stdout
+    trusted = _local_block(tmp_path, "reload-trusted")
+    assert trusted.returncode == 0, trusted.stderr[-3000:]
+    assert "loaded (24, 3)" in trusted.stdout
+
+
+def test_a_saved_model_folder_loads_only_when_this_session_wrote_it_or_it_is_trusted(keras2, manager64, tmp_path):
+    from coursekit.keras2_habits import trusted_saved_model
+    from coursekit.nets.model_files import UnsafeModelFile
+
+    net = _make(FunctionalAdd)
+    with _quiet():
+        net.build_cnn()
+    exported = tmp_path / "exported"
+    net.model.export(str(exported), verbose=False)
+    assert trusted_saved_model(exported)
+    course.keras2_habits(False)
+    elsewhere = tmp_path / "elsewhere"
+    net.model.export(str(elsewhere), verbose=False)  # not this session's habits: as a folder from anyone
+    course.keras2_habits()
+    with pytest.raises(UnsafeModelFile, match="did not write.*safe_mode=False"):
+        keras.models.load_model(str(elsewhere))
+    served = keras.models.load_model(str(elsewhere), safe_mode=False)
+    assert served.predict(manager64.X_test[:2], verbose=0).shape == (2, 3)
+    (exported / "saved_model.pb").write_bytes((elsewhere / "saved_model.pb").read_bytes() + b"\0")
+    assert not trusted_saved_model(exported)  # changed since it was written: trusted no more
+    with pytest.raises(UnsafeModelFile, match="did not write"):
+        keras.models.load_model(str(exported))
