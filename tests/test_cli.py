@@ -275,6 +275,25 @@ def test_imagenette_recipe_options_become_the_training_config():
     assert short.warmup_epochs == 0.0  # a run shorter than its warm-up skips it
 
 
+def test_imagenette_epochs_given_alone_bound_both_runs():
+    """``--epochs 2`` is a two-epoch look at each run; ``--augmented-epochs`` still wins for its run."""
+    import argparse
+
+    from assignment.imagenette import AUGMENTED_EPOCHS, PLAIN_EPOCHS, add_arguments, run_epochs
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+
+    def epochs(*argv):
+        args = parser.parse_args(list(argv))
+        return run_epochs(args, augment=False), run_epochs(args, augment=True)
+
+    assert epochs() == (PLAIN_EPOCHS, AUGMENTED_EPOCHS) == (18, 45)
+    assert epochs("--epochs", "2") == (2, 2)
+    assert epochs("--epochs", "2", "--augmented-epochs", "5") == (2, 5)
+    assert epochs("--augmented-epochs", "5") == (18, 5)
+
+
 def test_imagenette_refuses_a_zoom_range_it_cannot_draw_from(tmp_path):
     done = _run(["imagenette", "--data", str(tmp_path), "--zoom", "0.2", "-0.2", "--no-download"], tmp_path)
     assert done.returncode != 0 and "--zoom 0.2 -0.2" in done.stderr and "low <= high" in done.stderr
