@@ -120,6 +120,31 @@ def test_fashion_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert missing.returncode != 0 and "train-images-idx3-ubyte.gz" in missing.stderr
 
 
+def test_mnist_recipes_are_the_seeds_by_default_and_flags_override_them():
+    import argparse
+
+    import keras
+
+    from assignment.mnist import RECIPES, add_arguments, recipe_of
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert recipe_of(parser.parse_args([])) == RECIPES["seed"]
+    seed = recipe_of(parser.parse_args([]))
+    assert (seed.epochs, seed.lr, seed.momentum, seed.batch_size, seed.weight_decay) == (10, 0.01, 0.0, 64, 0.0)
+    plain = seed.optimizer(100)
+    assert float(plain.learning_rate) == pytest.approx(0.01) and not plain.nesterov
+    tuned = recipe_of(parser.parse_args(["--recipe", "tuned", "--epochs", "4"]))
+    assert (tuned.epochs, tuned.lr, tuned.batch_size, tuned.weight_decay) == (4, 0.1, 128, 5e-4)
+    opt = tuned.optimizer(10)
+    schedule = opt._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay) and opt.nesterov
+    assert float(schedule(0)) == 0.0 and float(schedule(10)) == pytest.approx(0.1)  # warm-up over epoch 1
+    assert float(schedule(40)) == pytest.approx(0.0, abs=1e-7)  # cosine to 0 at the end of epoch 4
+    assert opt.weight_decay == pytest.approx(5e-4) and opt.momentum == 0.9
+    assert "Nesterov" in tuned.describe() and "cosine" in tuned.describe()
+
+
 @pytest.mark.slow
 def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     from tests.datasets.test_mnist import write_fake_mnist
@@ -140,6 +165,11 @@ def test_mnist_task_runs_end_to_end_from_local_idx_files(tmp_path):
     assert "5*5*10*20 + 20" in done.stdout and "Train Data: Mean=" in done.stdout
     missing = _run(["mnist", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "t10k-labels-idx1-ubyte.gz" in missing.stderr
+    tuned = _run(["mnist", "--data", str(folder), "--recipe", "tuned", "--epochs", "2", "--log-interval", "2",
+                  "--out", "tuned", "--no-download"], tmp_path, timeout=600)
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    assert "recipe tuned: SGD lr=0.1, momentum=0.9 (Nesterov), 1-epoch warm-up then cosine decay" in tuned.stdout
+    assert json.loads((tmp_path / "tuned" / "metrics.json").read_text())["recipe"] == "tuned"
 
 
 @pytest.mark.slow
