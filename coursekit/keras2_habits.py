@@ -154,7 +154,8 @@ def _save_into_folder(model, folder, overwrite=True, **kwargs):
     except NotImplementedError as error:  # a layer with constructor arguments Keras 3 cannot record, no get_config
         target.unlink(missing_ok=True)
         _export(model, folder)
-        print(f"keras2_habits: {folder} holds a SavedModel only: {error}. load_model('{folder}') in this session "
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"keras2_habits: {folder} holds a SavedModel only ({reason}); load_model('{folder}') in this session "
               "gives the model back for prediction and attacks; give the layer a get_config to save it for "
               "training further")
         return folder

@@ -479,3 +479,26 @@ def test_a_saved_model_folder_loads_only_when_this_session_wrote_it_or_it_is_tru
     assert not trusted_saved_model(exported)  # changed since it was written: trusted no more
     with pytest.raises(UnsafeModelFile, match="did not write"):
         keras.models.load_model(str(exported))
+
+
+class _Wrap(layers.Layer):
+    """A student's layer holding another layer, with no get_config: Keras 3 cannot write it as .keras at all."""
+
+    def __init__(self, inner, **kwargs):
+        super().__init__(**kwargs)
+        self.inner = inner
+
+    def call(self, x):
+        return self.inner(x)
+
+
+def test_a_layer_keras3_cannot_save_is_kept_as_a_saved_model(keras2, tmp_path, capsys):
+    model = keras.Sequential([keras.Input((4,)), _Wrap(layers.Dense(3))])
+    folder = tmp_path / "models" / "wrapped"
+    model.save(str(folder))
+    out = capsys.readouterr().out
+    assert "holds a SavedModel only" in out and "get_config" in out
+    assert (folder / "saved_model.pb").is_file() and not (folder / "model.keras").exists()
+    x = np.random.default_rng(0).random((5, 4)).astype(np.float32)
+    again = keras.models.load_model(str(folder))
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0), atol=1e-6)
