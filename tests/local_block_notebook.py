@@ -5,7 +5,7 @@ Its ``build_cnn`` defines the layer class ``Block`` inside the method (so it is 
 constructor arguments and no ``get_config``, and pools with ``AveragePooling2D(strides=(2, 2), padding='same')`` (no
 ``pool_size``: Keras 2's default). ``MODE``:
 
-- ``save``: train one epoch, save with ``model.save('DIR/models/robust_model')`` and reload with
+- ``save``: train one epoch and one epoch of PGD adversarial training, save with ``model.save('DIR/models/robust_model')`` and reload with
   ``tf.keras.models.load_model('DIR/models/robust_model/')`` in the same process; attack the reloaded model with PGD,
   print its summary and its evaluation, and the largest prediction difference;
 - ``reload`` / ``reload-trusted``: a fresh process loads the folder only (``safe_mode=False`` for the second),
@@ -67,6 +67,10 @@ if mode == "save":
                        batch_norm=True, use_skip=True, verbose=False)
     net.build_cnn()
     net.model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    for start in range(0, len(x), 8):  # the notebook's hand-written PGD adversarial training, one epoch
+        xb, yb = x[start:start + 8], y[start:start + 8]
+        net.model.train_on_batch(models.pgd(net.model, xb, yb, eps=0.03, steps=3, step_size=0.01), yb)
+    print("adversarially trained")
     net.model.save(str(folder))
     robust = tf.keras.models.load_model(str(folder) + "/")
     print("max difference", float(np.abs(robust.predict(x, verbose=0) - net.model.predict(x, verbose=0)).max()))

@@ -443,7 +443,7 @@ def test_a_layer_class_local_to_build_cnn_reloads_from_its_folder_and_is_attacke
     saved = _local_block(tmp_path, "save")
     assert saved.returncode == 0, saved.stderr[-3000:]
     out = saved.stdout
-    assert "max difference 0.0" in out
+    assert "adversarially trained" in out and "max difference 0.0" in out
     assert "pgd max change 0.05" in out  # gradients reach the inputs of the reloaded model
     assert "tfsm_layer (TFSMLayer)" in out and "evaluate [" in out
     assert "names Block, not Keras' own, so a SavedModel export is saved beside it" in out
