@@ -4,8 +4,8 @@ Keras 2 cannot be imported beside Keras 3 (and needs its own TensorFlow), so the
 API file ``keras/api/_v2/keras/layers/__init__.py`` maps public names to classes, and each class's ``__init__``
 (or its nearest base class's, within the wheel) gives the parameters in order with their defaults.
 
-    for v in 2.9.0 2.11.0; do pip download keras==$v --no-deps -d /tmp/k2 && unzip -qo /tmp/k2/keras-$v-*.whl -d /tmp/k2/$v; done
-    python .ci/keras2_signatures.py /tmp/k2/2.9.0 /tmp/k2/2.11.0 > coursekit/keras2_layers.json
+    for v in 2.9.0 2.10.0 2.11.0; do pip download keras==$v --no-deps -d /tmp/k2 && unzip -qo /tmp/k2/keras-$v-*.whl -d /tmp/k2/$v; done
+    python .ci/keras2_signatures.py /tmp/k2/2.9.0 /tmp/k2/2.10.0 /tmp/k2/2.11.0 > coursekit/keras2_layers.json
 
 The JSON it writes (one entry per wheel, named by its version) is what ``coursekit.keras2_layers`` translates
 Keras 2 constructor calls by, and what ``tests/test_keras2_layers.py`` compares with the installed Keras 3.

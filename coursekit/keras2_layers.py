@@ -13,8 +13,8 @@ silently binds an argument to another parameter:
   fix.
 
 The Keras 2 signatures are not written from memory: ``.ci/keras2_signatures.py`` reads them from the source of the
-keras 2.9.0 and 2.11.0 wheels into ``keras2_layers.json``, and which layers differ is decided against the running
-Keras' own signatures when the habits are turned on, so the same table serves Keras 3.10 to 3.15.
+keras 2.9.0, 2.10.0 and 2.11.0 wheels into ``keras2_layers.json``, and which layers differ is decided against the
+running Keras' own signatures when the habits are turned on, so the same table serves Keras 3.10 to 3.15.
 ``python -m coursekit.keras2_layers`` prints every difference on the running Keras and what is done about it.
 """
 from __future__ import annotations
@@ -98,7 +98,8 @@ REMOVED = {
 
 
 def keras2_signatures():
-    """``{layer: [(name, default, keyword_only), ...]}``: TF 2.11's ``tf.keras.layers``, plus what 2.9 had more."""
+    """``{layer: [(name, default, keyword_only), ...]}``: TF 2.11's ``tf.keras.layers``, plus what the older
+    versions had that 2.11 dropped (2.9's ``Attention(causal=)``)."""
     versions = json.loads(SIGNATURES.read_text())["versions"]
     merged = {}
     for version in sorted(versions, key=lambda v: tuple(int(p) for p in v.split("."))):
