@@ -97,6 +97,20 @@ REMOVED = {
 }
 
 
+# Keras 2 layers Keras 3 no longer has: what to write instead (keras2_habits does not bring them back)
+GONE = {
+    "ThresholdedReLU": "keras.layers.ReLU(threshold=theta) (the same: x where x > theta, else 0)",
+    "LocallyConnected1D": "no Keras 3 layer: a Conv1D shares its weights across positions; keep TensorFlow 2.15 "
+                          "for the unshared version",
+    "LocallyConnected2D": "no Keras 3 layer: a Conv2D shares its weights across positions; keep TensorFlow 2.15 "
+                          "for the unshared version",
+    "RandomHeight": "keras.layers.RandomZoom(height_factor=..., width_factor=0.0) (it keeps the image size)",
+    "RandomWidth": "keras.layers.RandomZoom(height_factor=0.0, width_factor=...) (it keeps the image size)",
+    "DenseFeatures": "keras.utils.FeatureSpace (feature columns are gone)",
+    "AbstractRNNCell": "a keras.layers.Layer with state_size and output_size attributes",
+}
+
+
 def keras2_signatures():
     """``{layer: [(name, default, keyword_only), ...]}``: TF 2.11's ``tf.keras.layers``, plus what the older
     versions had that 2.11 dropped (2.9's ``Attention(causal=)``)."""
@@ -229,7 +243,10 @@ def _translating_init(diff, original):
 
 def table():
     """One row per difference on the running Keras: ``(layer, argument, change, what keras2_habits does)``."""
-    rows = []
+    import keras
+
+    rows = [(name, "(the layer)", "not in this Keras", f"not restored; instead: {instead}")
+            for name, instead in sorted(GONE.items()) if not hasattr(keras.layers, name)]
     for name, diff in sorted(differences().items()):
         if diff.reorder:
             rows.append((name, "(positional)", "Keras 2 order " + ", ".join(diff.keras2_positional),

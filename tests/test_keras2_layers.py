@@ -33,6 +33,15 @@ def test_every_changed_argument_is_listed_with_what_the_habits_do():
     assert {"AveragePooling2D", "BatchNormalization", "RandomContrast", "LeakyReLU", "Conv3DTranspose"} <= changed
 
 
+def test_every_keras2_layer_this_keras_lacks_says_what_to_write_instead():
+    gone = [name for name in keras2_layers.keras2_signatures() if not hasattr(layers, name)]
+    assert gone and set(gone) <= set(keras2_layers.GONE), set(gone) - set(keras2_layers.GONE)
+    rows = {row[0]: row[3] for row in keras2_layers.table() if row[1] == "(the layer)"}
+    assert set(rows) == set(gone) and "ReLU(threshold=theta)" in rows["ThresholdedReLU"]
+    x = np.array([[-1.0, 0.5, 1.0, 2.0]], np.float32)  # ThresholdedReLU(theta=1): x where x > 1, else 0
+    assert np.array_equal(np.asarray(layers.ReLU(threshold=1.0)(x)), [[0.0, 0.0, 0.0, 2.0]])
+
+
 def test_the_keras2_signatures_are_the_wheels_not_memory():
     sig = keras2_layers.keras2_signatures()
     assert sig["AveragePooling2D"][0] == ("pool_size", [2, 2], False)
