@@ -159,7 +159,7 @@ def _save_into_folder(model, folder, overwrite=True, **kwargs):
               "gives the model back for prediction and attacks; give the layer a get_config to save it for "
               "training further")
         return folder
-    foreign = sorted({obj.class_name for obj in named_objects(stored_config(target)) if refusal(obj) == "unknown"})
+    foreign = _missing_classes(target, {})
     note = ""
     if foreign:
         try:
@@ -184,11 +184,9 @@ def _remove_saved_model(folder):
     _WRITTEN.pop(folder.resolve(), None)
 
 
-def _export(model, folder, **kwargs):
+def _export(model, folder):
     """``model.export(folder)`` (a SavedModel), remembered as written by this process (``trusted_saved_model``)."""
-    folder = Path(folder)
-    _original_export(model, str(folder), verbose=False, **kwargs)
-    _WRITTEN[folder.resolve()] = _fingerprint(folder)
+    _model_export(model, str(folder), verbose=False)
 
 
 def _model_export(self, filepath, format="tf_saved_model", verbose=None, **kwargs):
@@ -197,11 +195,6 @@ def _model_export(self, filepath, format="tf_saved_model", verbose=None, **kwarg
     _original(keras.Model, "export")(self, filepath, format=format, verbose=verbose, **kwargs)
     if format == "tf_saved_model" and (Path(filepath) / "saved_model.pb").is_file():
         _WRITTEN[Path(filepath).resolve()] = _fingerprint(filepath)
-
-
-def _original_export(model, filepath, **kwargs):
-    export = _ORIGINAL.get((keras.Model, "export"), _MISSING)
-    return (keras.Model.export if export is _MISSING else export)(model, filepath, **kwargs)
 
 
 # SavedModel folders this process wrote: resolved path -> sha256 of saved_model.pb (the graph: what would run)
@@ -250,6 +243,7 @@ def _load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **k
     trusted; otherwise the refusal names the class and the fixes. Nothing is run from a file to decide this."""
     load = _original(keras.models, "load_model")
     path = Path(filepath) if isinstance(filepath, (str, os.PathLike)) else None
+    export_beside = False  # a folder holding model.keras and the SavedModel export of the same model
     if path is not None and path.is_dir():
         saved_model = (path / "saved_model.pb").is_file()
         if not (path / SAVED_NAME).is_file():
@@ -258,12 +252,12 @@ def _load_model(filepath, custom_objects=None, compile=True, safe_mode=True, **k
             raise FileNotFoundError(f"{path} is a folder with neither {SAVED_NAME} (what model.save('{path}') "
                                     "writes under keras2_habits) nor saved_model.pb (a SavedModel): give the folder "
                                     "the model was saved to, or the .keras/.h5 file itself")
-        custom_objects = {**session_classes(path / SAVED_NAME), **(custom_objects or {})}
-        if saved_model and _missing_classes(path / SAVED_NAME, custom_objects):
-            return _load_saved_model(path, safe_mode, because=_missing_classes(path / SAVED_NAME, custom_objects))
-        path = path / SAVED_NAME
+        path, export_beside = path / SAVED_NAME, saved_model
     if path is not None and path.suffix.lower() in _KERAS_ENDINGS and path.is_file():
         custom_objects = {**session_classes(path), **(custom_objects or {})}
+        missing = _missing_classes(path, custom_objects) if export_beside else []
+        if missing:
+            return _load_saved_model(path.parent, safe_mode, because=missing)
         if safe_mode:
             check_model_file(path, custom_objects)
         filepath = str(path)
