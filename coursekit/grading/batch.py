@@ -50,6 +50,17 @@ def _hidden_paths(submissions, out, rubric_path, data_dir):
     return tuple(sorted(str(p) for p in wanted if not any(p == n or p in n.parents for n in needed)))
 
 
+def _warn_readable(hide):
+    """At ``separate user, no network (seccomp)`` only permissions keep the grader's files from a submission: name
+    those that any user can read."""
+    import stat
+
+    open_to_all = [p for p in hide if Path(p).exists() and Path(p).stat().st_mode & stat.S_IROTH]
+    if open_to_all:
+        print("warning: without namespaces or Landlock a submission's process can read what any user can read, "
+              f"including {', '.join(open_to_all)}: make them private (chmod o-rwx) to keep them from it")
+
+
 def _similarity(submissions, out, boilerplate):
     """Compare every pair of handed-in ``models.py`` files; write ``similarity.csv`` (and the side-by-side
     ``similarity.html``); returns the pairs at or above the threshold."""
@@ -90,7 +101,7 @@ def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0
     ``[(name, grading_status, tests)]``."""
     from types import SimpleNamespace
 
-    from coursekit.grading.isolation import LEVELS, Limits, available_level
+    from coursekit.grading.isolation import GROUP_ONLY, USER_SECCOMP, Limits, available_level
     from coursekit.grading.sandbox import Run
 
     out = Path(out)
@@ -100,9 +111,10 @@ def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0
     marker = "models.py" if assignment == "fit3181" else "*.py"
     submissions = expand(submissions, marker)
     level = available_level()
-    if require_isolation and level == LEVELS[2]:
-        raise RuntimeError("--require-isolation: this machine allows no namespaces for the submissions' processes "
-                           f"(isolation would be '{level}'); grade on Linux with unshare, or drop the flag")
+    if require_isolation and level == GROUP_ONLY:
+        raise RuntimeError("--require-isolation: a submission's process can be given neither namespaces nor a user "
+                           f"id of its own here (isolation would be '{level}'); grade on Linux as root (a container "
+                           "will do) or with unshare, or drop the flag")
     print(f"isolation of each submission: {level}")
     if data_dir is None:
         data_dir = out / "_grader_images"  # only FIT3181's checks read images
@@ -113,6 +125,8 @@ def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0
     else:
         kit = SimpleNamespace(seed=seed, assignment=assignment, rubric={}, submission=None)
     hide = _hidden_paths(submissions, out, rubric_path, data_dir)
+    if level == USER_SECCOMP:
+        _warn_readable(hide)
     import os
 
     cpu = int(timeout * (os.cpu_count() or 1)) + 60  # every core busy for the whole time limit, and a minute

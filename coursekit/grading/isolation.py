@@ -9,8 +9,19 @@ The strongest level Linux allows here is used, and named in every ``results.json
   submission has (when the grader is root): its process limit counts its processes only, and a sweep at the end
   finds any that are left;
 - ``pid+net+mount namespaces``: the same without the change of user (grading as a normal user: a user namespace);
-- ``process group only``: no namespaces (another OS, or a container that forbids them): its own session and
-  process group, every process still carrying the submission's token killed at the end, and the same limits.
+- ``separate user, no network (seccomp), own files (landlock)``: root in a container that forbids namespaces
+  (Docker's default seccomp profile, no ``CAP_SYS_ADMIN``: Gradescope). The submission runs as a user id of its
+  own (``setpriv``, no new privileges), under a seccomp filter that refuses every socket but ``AF_UNIX`` (no
+  network, not even 127.0.0.1) and under Landlock, which lets it open files only in its own folder (read and
+  write) and in the system's, Python's and this project's folders (read): the grader's files, the rubric, the
+  other submissions and ``--out`` cannot be opened whatever their permissions. Every process of its user id is
+  killed at the end (``confine``);
+- ``separate user, no network (seccomp)``: the same where the kernel has no Landlock: the files it must not read
+  are kept from it by their permissions only (the Gradescope autograder makes its own private; a folder the
+  grader leaves readable by everyone stays readable, and ``grade`` lists those it would hide);
+- ``process group only``: no namespaces and no change of user (another OS, or a non-root grader in a container):
+  its own session and process group, every process still carrying the submission's token killed at the end, and
+  the same limits.
 
 Every level adds the limits of ``Limits`` (address space, CPU time, file size, processes) and a cleared
 environment; the total bytes written are watched by the grader (``sandbox``).
@@ -25,7 +36,11 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-LEVELS = ("pid+net+mount namespaces, separate user", "pid+net+mount namespaces", "process group only")
+LEVELS = ("pid+net+mount namespaces, separate user", "pid+net+mount namespaces",
+          "separate user, no network (seccomp), own files (landlock)", "separate user, no network (seccomp)",
+          "process group only")
+NAMESPACED_USER, NAMESPACED, USER_LANDLOCK, USER_SECCOMP, GROUP_ONLY = LEVELS
+SEPARATE_USER = (NAMESPACED_USER, USER_LANDLOCK, USER_SECCOMP)  # levels whose processes are swept by user id
 UID_BASE = 1_900_000_000  # unprivileged ids of their own, one per submission, far from any account's
 NAMESPACES = ["--pid", "--net", "--mount", "--fork", "--mount-proc", "--kill-child"]
 
@@ -49,19 +64,49 @@ class Limits:
                 resource.setrlimit(getattr(resource, name), (value, value))
             except (AttributeError, ValueError, OSError):
                 pass  # not on this OS: the others and the time limit still hold
+        try:  # where memory runs out (a 768 MB container), the kernel's OOM killer takes the submission, not the grader
+            with open("/proc/self/oom_score_adj", "w") as f:
+                f.write("1000")
+        except OSError:
+            pass
 
 
 @functools.lru_cache(maxsize=None)
 def available_level(python=sys.executable):
     """The strongest level that works here, found by starting a probe the way a submission is started."""
-    if sys.platform != "linux" or not _which("unshare"):
-        return LEVELS[2]
+    if sys.platform != "linux":
+        return GROUP_ONLY
     root = os.geteuid() == 0
-    prefix = ["unshare", *NAMESPACES] if root else ["unshare", "--user", "--map-root-user", *NAMESPACES]
     probe = [python, "-c", "import coursekit, numpy"]
-    if root and _which("setpriv") and _runs([*prefix, *_drop_user(fresh_ids()), *probe]):
-        return LEVELS[0]
-    return LEVELS[1] if _runs([*prefix, *probe]) else LEVELS[2]
+    if _which("unshare"):
+        prefix = ["unshare", *NAMESPACES] if root else ["unshare", "--user", "--map-root-user", *NAMESPACES]
+        if root and _which("setpriv") and _runs([*prefix, *_drop_user(fresh_ids()), *probe]):
+            return NAMESPACED_USER
+        if _runs([*prefix, *probe]):
+            return NAMESPACED
+    if root and _which("setpriv"):
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="probe_") as folder:
+            os.chmod(folder, 0o777)
+            for level in (USER_LANDLOCK, USER_SECCOMP):
+                if _runs(command(level, (), [python, "-c", NO_SOCKET_PROBE], fresh_ids(), folder)):
+                    return level
+    return GROUP_ONLY
+
+
+# the seccomp levels' probe passes only if its wall holds: the project imports and no network socket can be made
+NO_SOCKET_PROBE = ("import socket, coursekit, numpy\n"
+         "try:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\nexcept OSError:\n    pass\n"
+         "else:\n    raise SystemExit('the network is open')")
+
+
+def readable_roots(python=sys.executable):
+    """The folders a submission may read under Landlock besides the system's: Python's, its environment's and this
+    project's (public code)."""
+    roots = {sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(python)),
+             str(Path(__file__).resolve().parents[2])}
+    return sorted(roots)
 
 
 def _which(name):
@@ -129,13 +174,22 @@ def sweep_user(uid, wait=30.0):
     return killed
 
 
-def command(level, hide, cmd, ids=None):
-    """``cmd`` wrapped for ``level``: namespaces, the covered folders (``hide``), the change of user to ``ids``."""
-    if level == LEVELS[2]:
+def command(level, hide, cmd, ids=None, work=None):
+    """``cmd`` wrapped for ``level``: namespaces and the covered folders (``hide``), or seccomp and Landlock with
+    ``work`` as the only folder it may write; the change of user to ``ids``."""
+    if level == GROUP_ONLY:
         return list(cmd)
+    if level in (USER_LANDLOCK, USER_SECCOMP):
+        walls = []
+        if level == USER_LANDLOCK:
+            walls = [arg for root in readable_roots() for arg in ("--read", root)]
+            walls += ["--write", str(work)] if work else []
+        # the walls first, as root, then the change of user: exec'ing a Python the new user cannot reach (one under
+        # /root, as pyenv's) works only straight from setpriv
+        return [sys.executable, "-m", "coursekit.grading.confine", *walls, "--", *_drop_user(ids), *cmd]
     prefix = ["unshare", *NAMESPACES] if os.geteuid() == 0 else ["unshare", "--user", "--map-root-user", *NAMESPACES]
     covers = [arg for path in hide for arg in ("--hide", str(path))]
-    drop = _drop_user(ids) if level == LEVELS[0] else []
+    drop = _drop_user(ids) if level == NAMESPACED_USER else []
     return [*prefix, sys.executable, "-m", "coursekit.grading.isolation", *covers, "--", *drop, *cmd]
 
 

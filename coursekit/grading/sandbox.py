@@ -19,8 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from coursekit.grading.isolation import (LEVELS, Limits, available_level, clean_environment, command, fresh_ids,
-                                         kill_token_holders, sweep_user)
+from coursekit.grading.isolation import (GROUP_ONLY, SEPARATE_USER, Limits, available_level, clean_environment,
+                                         command, fresh_ids, kill_token_holders, sweep_user)
 
 STATUSES = ("ok", "timeout", "crash", "import-error")
 
@@ -112,16 +112,16 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
         else:
             (work / "inputs" / "settings.json").write_text(json.dumps({"seed": kit.seed}))
         ids = fresh_ids()
-        if level == LEVELS[0]:
+        if level in SEPARATE_USER:
             os.chmod(work, 0o755)
             _chown_tree(work, *ids)
         token = secrets.token_hex(16)
         cmd = command(level, (*run.hide, own), [sys.executable, "-m", "coursekit.grading.worker", "--work", str(work),
                                                 "--check-timeout", str(run.check_timeout), "--assignment", assignment],
-                      ids)
+                      ids, work)
         status, message = _supervise(cmd, work, run, token, level)
-        if level == LEVELS[0]:
-            sweep_user(ids[0])  # none should be left (the namespace is gone); this makes sure before judging
+        if level in SEPARATE_USER:
+            sweep_user(ids[0])  # in a namespace none is left (it is gone); elsewhere this ends what left the group
         tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
         outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
         _judge(outcome, checks, rubric, work / "reply", kit, status, message)
@@ -153,7 +153,7 @@ def _supervise(cmd, work, run, token, level):
         time.sleep(0.2)
     proc.wait()
     err_reader.join(timeout=10)
-    if level == LEVELS[2]:
+    if level == GROUP_ONLY:
         kill_token_holders(token)  # whatever left the process group
     if status is None and proc.returncode != 0:
         stderr = (errors[0] if errors else b"").decode(errors="replace").strip().splitlines()
