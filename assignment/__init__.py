@@ -28,6 +28,7 @@ ASSIGNMENTS = {
     "Students and instructors": {
         "check": "assignment.check",
         "grade": "assignment.grade",
+        "autograder": "assignment.autograder",
     },
 }
 TASKS = {name: module for tasks in ASSIGNMENTS.values() for name, module in tasks.items()}

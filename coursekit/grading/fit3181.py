@@ -101,6 +101,10 @@ class Kit:
     kit_adv: dict = field(default_factory=dict)
     submission: Path = None  # the grader's copy of the submission being judged (files only, never imported)
     safe_files: list = field(default_factory=list)
+    model_file: Path = None  # a saved kit's model, loaded by ``ready()`` (so the grader holds no TensorFlow while
+    #                          the submission's process runs: on a 768 MB Gradescope container both would not fit)
+
+    SAVED = ("kit.json", "kit_model.h5", "eval_x.npy", "eval_y.npy", "kit_adv.npz", "images")
 
     @classmethod
     def build(cls, data_dir, seed=0):
@@ -132,6 +136,48 @@ class Kit:
                        "mim": mim(net, x, y, EPS, STEPS, STEP_SIZE, value_range=vr)}
         return kit
 
+    def save(self, folder):
+        """Write the kit to ``folder`` (the Gradescope image keeps it): ``Kit.load`` gives back the same kit without
+        training again. The folder holds the grader's secrets (its model, its attacks' results): keep it private."""
+        import shutil
+
+        from coursekit.nets.saving import save_h5
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(self.data_dir, folder / "images", dirs_exist_ok=True)
+        save_h5(self.model, folder / "kit_model.h5")
+        np.save(folder / "eval_x.npy", self.eval_x)
+        np.save(folder / "eval_y.npy", self.eval_y)
+        np.savez(folder / "kit_adv.npz", **self.kit_adv)
+        (folder / "kit.json").write_text(json.dumps({"seed": self.seed, "value_range": list(self.value_range),
+                                                     "num_classes": self.num_classes, "readable": self.readable}))
+        return folder
+
+    @classmethod
+    def load(cls, folder):
+        """The kit ``save`` wrote, without TensorFlow: its model and data manager come with ``ready()``."""
+        folder = Path(folder)
+        missing = [name for name in cls.SAVED if not (folder / name).exists()]
+        if missing:
+            raise FileNotFoundError(f"{folder} is not a saved grading kit: {', '.join(missing)} missing (it is "
+                                    "written by Kit.save, e.g. by the autograder's setup.sh)")
+        meta = json.loads((folder / "kit.json").read_text())
+        with np.load(folder / "kit_adv.npz") as adv:
+            kit_adv = {k: adv[k] for k in adv.files}
+        return cls(folder / "images", meta["seed"], value_range=tuple(meta["value_range"]),
+                   num_classes=meta["num_classes"], readable=meta["readable"], eval_x=np.load(folder / "eval_x.npy"),
+                   eval_y=np.load(folder / "eval_y.npy"), kit_adv=kit_adv, model_file=folder / "kit_model.h5")
+
+    def ready(self):
+        """Load what a saved kit left on disk (the model, the data manager) before the checks are judged."""
+        if self.model is None and self.model_file is not None:
+            from coursekit.nets.saving import load_h5
+            self.model = load_h5(self.model_file)
+        if self.dm is None:
+            self.dm = kit_data_manager(self.data_dir)
+        return self
+
     def accuracy(self, x, model=None):
         model = self.model if model is None else model
         return float(np.mean(_float32(_graph(model, x.shape[1:]).predict(x, verbose=0)).argmax(1) == self.eval_y))
@@ -145,7 +191,10 @@ class Kit:
 
         folder = Path(folder)
         shutil.copytree(self.data_dir, folder / "images")
-        save_h5(self.model, folder / "kit_model.h5")
+        if self.model is None:
+            shutil.copyfile(self.model_file, folder / "kit_model.h5")
+        else:
+            save_h5(self.model, folder / "kit_model.h5")
         np.save(folder / "eval_x.npy", self.eval_x)
         np.save(folder / "eval_y.npy", self.eval_y)
         (folder / "settings.json").write_text(json.dumps({

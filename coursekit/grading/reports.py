@@ -21,14 +21,16 @@ def scored_tests(outcome, rubric, check_names):
             if "required" in settings and not settings["required"]:
                 max_score = 0.0  # an optional file's check: counted only when it ran on a file handed in
             rows.append(dict(name=name, score=0.0, max_score=max_score, status="failed",
-                             output=f"not run ({outcome.status}): {why}", visibility="visible"))
+                             output=f"not run ({outcome.status}): {why}",
+                             visibility=settings.get("visibility", "visible")))
             continue
         if record.get("not_applicable") and not settings.get("required", False):
             max_score = 0.0  # optional and not handed in: not counted
         score = round(max_score * max(0.0, min(1.0, float(record.get("fraction", 0.0)))), 3)
         rows.append(dict(name=name, score=score, max_score=max_score,
                          status="passed" if score >= max_score else "failed",
-                         output=f"{record.get('message', '')} ({record.get('seconds', 0)} s)", visibility="visible"))
+                         output=f"{record.get('message', '')} ({record.get('seconds', 0)} s)",
+                         visibility=settings.get("visibility", "visible")))
     return rows
 
 

@@ -122,6 +122,8 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
         status, message = _supervise(cmd, work, run, token, level)
         if level in SEPARATE_USER:
             sweep_user(ids[0])  # in a namespace none is left (it is gone); elsewhere this ends what left the group
+        if hasattr(kit, "ready"):
+            kit.ready()  # a kit loaded from disk reads its model only now, after the submission's process is gone
         tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
         outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
         _judge(outcome, checks, rubric, work / "reply", kit, status, message)
