@@ -39,8 +39,9 @@ def add_arguments(p):
                    help="the models.py template you handed out, discounted by --similarity (default: the "
                         "template's given classes, coursekit/grading/template_given_fit3181.txt)")
     p.add_argument("--require-isolation", action="store_true",
-                   help="refuse to grade unless each submission can run in its own PID, network and mount "
-                        "namespaces (Linux with unshare); without it a weaker level is used and named in the reports")
+                   help="refuse to grade unless each submission can run in its own namespaces or, as root in a "
+                        "container, under a user id of its own with no network (seccomp); without it 'process group "
+                        "only' may be used, named in the reports")
     p.add_argument("--assignment", choices=["fit3181", "technion-hw2", "ds5220", "recvis-a2"], default="fit3181",
                    help="whose checks: FIT3181 Part 3 (models.py; default), or the hand-written functions of "
                         "Technion HW2 (xavier_init, kaiming_init), DS 5220 (train_one_epoch, test_one_epoch) or "

@@ -183,6 +183,7 @@ SETUP_SH = r"""#!/usr/bin/env bash
 set -euo pipefail
 ROOT="${COURSEKIT_AUTOGRADER_ROOT:-/autograder}"
 SOURCE="$ROOT/source"
+export TF_CPP_MIN_LOG_LEVEL=2
 VENV="$ROOT/coursekit-venv"
 trap 'echo "setup.sh failed at line $LINENO: $BASH_COMMAND (exit $?). The autograder is not ready: fix the cause and rebuild the image." >&2' ERR
 
@@ -224,6 +225,7 @@ RUN_AUTOGRADER = r"""#!/usr/bin/env bash
 # Gradescope runs this for every submission (python -m assignment autograder wrote it). Whatever happens below, a
 # valid results.json is there: this one first, replaced by the grader's own when it finishes.
 ROOT="${COURSEKIT_AUTOGRADER_ROOT:-/autograder}"
+export TF_CPP_MIN_LOG_LEVEL=2
 mkdir -p "$ROOT/results"
 cat > "$ROOT/results/results.json" << 'JSON'
 {"score": 0, "execution_time": 0, "output": "The autograder stopped before it finished (it ran out of time or memory, or could not start). This is not a grade: please tell your instructor.", "tests": [], "extra_data": {"grading_status": "autograder-failed"}}
@@ -319,7 +321,7 @@ def run(base=None):
 def _grade(base):
     from coursekit.grading import fit3181, others
     from coursekit.grading.isolation import GROUP_ONLY, Limits, available_level
-    from coursekit.grading.reports import results_json, scored_tests
+    from coursekit.grading.reports import results_json, scored_tests, versions
     from coursekit.grading.rubric import load_rubric, rubric_visibility
     from coursekit.grading.sandbox import Outcome, Run, grade_one
 
@@ -352,7 +354,7 @@ def _grade(base):
                    level, (str(source), str(base / "results")))
         outcome = grade_one(submission, kit, rubric, checks, run_, settings.assignment)
     tests = scored_tests(outcome, rubric, names)
-    result = results_json(outcome, tests, settings.seed, _versions())
+    result = results_json(outcome, tests, settings.seed, versions())
     result["visibility"] = visibility
     lost = [t["name"] for t in tests if t["score"] < t["max_score"]]
     result["output"] = (f"{result['score']:g} / {sum(t['max_score'] for t in tests):g} points. "
@@ -360,14 +362,6 @@ def _grade(base):
     if outcome.output_tail.strip():
         result["output"] += "\n\nThe last lines your code printed:\n" + outcome.output_tail.strip()[-1500:]
     return result
-
-
-def _versions():
-    try:
-        from coursekit.grading.reports import versions
-        return versions()
-    except Exception as exc:  # noqa: BLE001 (the versions are a courtesy; a broken import must not cost the results)
-        return {"error": str(exc)[:200]}
 
 
 def main(argv=None):

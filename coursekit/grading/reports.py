@@ -67,11 +67,20 @@ def grades_csv(rows, check_names):
 
 
 def versions():
-    import keras
-    import numpy as np
-    import tensorflow as tf
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__,
-            "numpy": np.__version__}
+    """The stack that graded, read from the installed distributions: importing TensorFlow for its version would cost
+    the grader some 600 MB (too much beside a submission on a 768 MB Gradescope container)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    def first(*names):
+        for name in names:
+            try:
+                return version(name)
+            except PackageNotFoundError:
+                continue
+        return "not installed"
+
+    return {"python": platform.python_version(), "tensorflow": first("tensorflow", "tensorflow-cpu"),
+            "keras": first("keras"), "numpy": first("numpy")}
 
 
 def write_reports(out_dir, outcome, tests, seed, vers):

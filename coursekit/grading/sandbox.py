@@ -157,7 +157,9 @@ def _supervise(cmd, work, run, token, level):
     err_reader.join(timeout=10)
     if level == GROUP_ONLY:
         kill_token_holders(token)  # whatever left the process group
-    if status is None and proc.returncode != 0:
+    if status is None and proc.returncode == -signal.SIGKILL:
+        message = "killed by SIGKILL, from outside the grader: the kernel's OOM killer when memory runs out"
+    elif status is None and proc.returncode != 0:
         stderr = (errors[0] if errors else b"").decode(errors="replace").strip().splitlines()
         message = f"exit code {proc.returncode}" + (f": {stderr[-1][:300]}" if stderr else "")
     return status, message
@@ -173,7 +175,8 @@ def _judge(outcome, checks, rubric, replies_dir, kit, status, message):
         outcome.status = own.text("status", 40) if own.text("status", 40) in STATUSES else "crash"
         outcome.message = own.text("message", 1500) if "message" in own.values else ""
     except ReplyError:
-        outcome.status, outcome.message = "crash", "the submission's process ended before importing it"
+        outcome.status = "crash"
+        outcome.message = "the submission's process ended before importing it" + (f" ({message})" if message else "")
     done = (replies_dir / "_done").is_dir()
     if status is not None:
         outcome.status, outcome.message = status, message
