@@ -167,3 +167,20 @@ def running_keras_refuses(dropped):
         if cls is not None and argument not in inspect.signature(cls.__init__).parameters:
             missing.append(item)
     return missing
+
+
+# The modules Keras 3 writes into a stored config for its layers and models (``keras.src.layers.…``): the
+# internal package path, which no public name exposes. A model-file check uses it to name the layer a refusal
+# concerns.
+STORED_LAYER_MODULES = ("keras.layers", "keras.src.layers", "keras.src.models")
+
+
+def is_loaded_keras_operation(module, name):
+    """Whether ``module.name`` is a Keras operation class of a module Keras has already loaded, e.g. the
+    ``GetItem`` a functional model's ``x[:, 0]`` stores under its internal module ``keras.src.ops.numpy`` (no
+    public namespace exports these classes). Imports nothing."""
+    import inspect
+    import sys
+
+    found = vars(sys.modules[module]).get(name) if module in sys.modules else None
+    return inspect.isclass(found) and issubclass(found, keras.Operation)

@@ -168,3 +168,27 @@ def test_a_saved_file_holds_no_added_argument_at_its_default(tmp_path):
     assert kc.portable_config(stored_config(path))[1] == []
     x = np.random.default_rng(0).random((2, 16, 16, 3), dtype=np.float32)
     np.testing.assert_array_equal(load_h5(path).predict(x, verbose=0), net.predict(x, verbose=0))
+
+
+def test_a_stored_config_names_layers_under_the_modules_the_hook_lists():
+    import json
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(3, name="scores")(inputs[:, :2]))
+    stored = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    modules = {layer["module"] for layer in stored["config"]["layers"]}
+    assert any(m.startswith(kc.STORED_LAYER_MODULES) for m in modules)
+    assert kc.STORED_LAYER_MODULES[0] == "keras.layers"  # the public spelling stays first
+
+
+def test_a_functional_slice_is_a_loaded_keras_operation_and_a_stranger_is_not():
+    import json
+
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, layers.Dense(3)(inputs[:, :2]))
+    stored = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    ops = [(layer["module"], layer["class_name"]) for layer in stored["config"]["layers"]
+           if layer["class_name"] == "GetItem"]
+    assert ops and all(kc.is_loaded_keras_operation(m, c) for m, c in ops)
+    assert not kc.is_loaded_keras_operation("os", "system")
+    assert not kc.is_loaded_keras_operation("not.a.loaded.module", "GetItem")

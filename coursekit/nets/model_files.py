@@ -101,9 +101,11 @@ def named_objects(config, where="model"):
 
 def _is_layer_like(config):
     """Whether an object reference is a layer or model (named in messages), not e.g. an initializer or policy."""
+    from coursekit.keras_compat import STORED_LAYER_MODULES
+
     module = config.get("module") or ""
     return ("inbound_nodes" in config or "build_config" in config
-            or module.startswith(("keras.layers", "keras.src.layers", "keras.src.models")))
+            or module.startswith(STORED_LAYER_MODULES))
 
 
 def refusal(obj: NamedObject, custom_objects=None):
@@ -117,12 +119,14 @@ def refusal(obj: NamedObject, custom_objects=None):
         return None if obj.class_name in KERAS_VALUE_MARKERS else "unknown"
     if _supplied(obj, custom_objects):
         return None
+    from coursekit.keras_compat import is_loaded_keras_operation
+
     keras_module = obj.module is None or obj.module == "keras" or obj.module.startswith("keras.")
     if obj.class_name == "function":
         ok = (obj.module in (None, "builtins") or keras_module) and _public_keras(obj.function_name, functions=True)
         return None if ok else "unknown"
     if keras_module and (obj.class_name in KERAS_MODEL_CLASSES or _public_keras(obj.class_name, functions=False)
-                         or _keras_operation(obj.module, obj.class_name)):
+                         or is_loaded_keras_operation(obj.module, obj.class_name)):
         return None
     return "unknown"
 
@@ -152,18 +156,6 @@ def _public_keras(name, functions):
         if module is not None and wanted(getattr(module, name, None)):
             return True
     return not functions and wanted(getattr(keras, name, None))  # keras.DTypePolicy and the like
-
-
-def _keras_operation(module, name):
-    """Whether ``module.name`` is a Keras operation class of a module Keras has loaded (e.g. the ``GetItem`` a
-    functional model's ``x[:, 0]`` stores under ``keras.src.ops.numpy``); imports nothing."""
-    import inspect
-    import sys
-
-    import keras
-
-    found = vars(sys.modules[module]).get(name) if module in sys.modules else None
-    return inspect.isclass(found) and issubclass(found, keras.Operation)
 
 
 def check_model_file(path, custom_objects=None, config=None):
