@@ -35,9 +35,17 @@ def add_arguments(p):
     p.add_argument("--similarity", action=argparse.BooleanOptionalAction, default=None,
                    help="compare every pair of models.py files (copydetect, the template discounted) into "
                         "OUT/similarity.csv and .html (default: on for 3 or more submissions)")
-    p.add_argument("--boilerplate", type=Path, default=None,
-                   help="the models.py template you handed out, discounted by --similarity (default: the "
-                        "template's given classes, coursekit/grading/template_given_fit3181.txt)")
+    p.add_argument("--boilerplate", type=Path, action="append", default=[],
+                   help="course material whose code --similarity discounts: the handed-out notebook, models.py, "
+                        "tutorials, public examples the course points to; a .py or .ipynb file or a folder of them "
+                        "(repeatable; default: the template's given classes, "
+                        "coursekit/grading/template_given_fit3181.txt)")
+    p.add_argument("--template", type=Path, default=None,
+                   help="the models.py you handed out: a notebook handed in without its own models.py is graded on "
+                        "top of it, as the notebook imports it (default: the template's given classes)")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="submissions graded at once, each in its own isolated process with its own limits "
+                        "(default 1; about 1 GB of memory each)")
     p.add_argument("--require-isolation", action="store_true",
                    help="refuse to grade unless each submission can run in its own namespaces or, as root in a "
                         "container, under a user id of its own with no network (seccomp); without it 'process group "
@@ -51,13 +59,16 @@ def add_arguments(p):
 def run(args):
     from coursekit.grading.batch import grade_batch
 
+    from coursekit.grading.config import GradeConfig
+
     out = out_dir(args.out)
     with data_errors():
         try:
-            rows = grade_batch(args.submissions, out, args.data, args.rubric, args.timeout, args.check_timeout,
-                               args.memory_gb, args.seed, args.assignment, args.require_isolation,
-                               args.gradebook, args.roster, args.similarity, args.boilerplate)
-        except RuntimeError as exc:
+            config = GradeConfig(out, args.data, args.rubric, args.timeout, args.check_timeout, args.memory_gb,
+                                 args.seed, args.assignment, args.require_isolation, args.jobs, args.gradebook,
+                                 args.roster, args.similarity, args.boilerplate, args.template)
+            rows = grade_batch(args.submissions, config)
+        except (RuntimeError, ValueError) as exc:
             raise SystemExit(f"error: {exc}") from exc
     table = [{"student": name, "total": round(sum(t["score"] for t in tests), 2),
               "of": round(sum(t["max_score"] for t in tests), 2), "grading_status": status,

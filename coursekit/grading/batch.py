@@ -14,22 +14,23 @@ from coursekit.progress import progress
 
 
 def expand(paths, marker="models.py"):
-    """Submissions from the arguments: a ``.zip``, a folder with ``marker`` (e.g. ``models.py``), or a folder of
-    those (one each)."""
+    """Submissions from the arguments: a ``.zip``, a folder with ``marker`` (a pattern, e.g. ``models.py``, or a
+    tuple of them: ``models.py`` or a notebook), or a folder of those (one each)."""
+    patterns = (marker,) if isinstance(marker, str) else tuple(marker)
     found = []
     for path in map(Path, paths):
         if not path.exists():
             raise FileNotFoundError(f"submission not found: {path}")
-        if path.suffix.lower() == ".zip" or any(path.glob(marker)):
+        if path.suffix.lower() == ".zip" or any(p for m in patterns for p in path.glob(m)):
             found.append(path)
         elif path.is_dir():
             children = sorted(p for p in path.iterdir() if p.suffix.lower() == ".zip" or p.is_dir())
             if not children:
-                raise ValueError(f"{path} holds no {marker}, no .zip and no submission folders")
+                raise ValueError(f"{path} holds no {' or '.join(patterns)}, no .zip and no submission folders")
             found += children
         else:
-            raise ValueError(f"{path}: a submission is a folder holding {marker} or a .zip of one")
-    names = [p.stem if p.suffix.lower() == ".zip" else p.name for p in found]
+            raise ValueError(f"{path}: a submission is a folder holding {' or '.join(patterns)} or a .zip of one")
+    names = [_name(p) for p in found]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:
         raise ValueError(f"two submissions share the name(s) {clash}: their reports would overwrite each other")
@@ -87,70 +88,126 @@ def _similarity(submissions, out, boilerplate):
     return similar
 
 
-def grade_batch(submissions, out, data_dir=None, rubric_path=None, timeout=600.0, check_timeout=120.0,
-                memory_gb=8.0, seed=0, assignment="fit3181", require_isolation=False, gradebooks=(), roster=None,
-                similarity=None, boilerplate=None):
-    """Grade each submission; write ``out/<name>/results.json`` and ``report.md``, and for the class
-    ``out/grades.csv``, ``out/index.html`` (``classview``) and the ``gradebooks`` asked for (``moodle``, ``canvas``;
-    ``roster``: a CSV mapping submission names to students). ``similarity`` (default: on for 3 or more FIT3181
-    submissions) compares every pair of ``models.py`` files (``similarity``; ``boilerplate``: the template handed
-    out, discounted) into ``out/similarity.csv`` and ``out/similarity.html``.
+def _eta(done, total, elapsed):
+    if not done:
+        return "estimating the time left"
+    left = elapsed / done * (total - done)
+    return f"about {int(left // 60)} min {int(left % 60)} s left" if left >= 60 else f"about {left:.0f} s left"
+
+
+class _Board:
+    """The class's files, rewritten whole after each submission (``grades.csv``, ``index.html``), by one thread at
+    a time: several submissions may finish at once with ``jobs`` > 1, and a stop loses nothing already graded.
+    Rows stay in the submissions' order whatever order they finish in."""
+
+    def __init__(self, out, names, title, order):
+        import threading
+
+        self.out, self.names, self.title, self.order = out, names, title, {n: i for i, n in enumerate(order)}
+        self.rows, self.lock = {}, threading.Lock()
+
+    def add(self, outcome, tests):
+        from coursekit.grading.classview import write_index
+
+        with self.lock:
+            self.rows[outcome.name] = (outcome.name, outcome.status, tests, outcome.seconds)
+            timed = self.timed()
+            write_text_atomic(self.out / "grades.csv", grades_csv([r[:3] for r in timed], self.names))
+            write_index(self.out, timed, self.names, self.title)
+
+    def timed(self):
+        return sorted(self.rows.values(), key=lambda r: self.order.get(r[0], len(self.order)))
+
+
+def _name(submission):
+    return submission.stem if submission.suffix.lower() == ".zip" else submission.name
+
+
+def grade_batch(submissions, config):
+    """Grade each submission by ``config`` (a ``GradeConfig``); write ``out/<name>/results.json`` and ``report.md``,
+    and for the class ``out/grades.csv``, ``out/index.html`` (``classview``) and the gradebooks asked for. The
+    similarity pass (``similarity``) compares what each student wrote (``models.py`` and the notebook's code
+    cells), the course material given as boilerplate discounted, into ``out/similarity.csv`` and ``.html``.
 
     Each submission's code runs isolated (``isolation``: the level in force is in every report; with
-    ``require_isolation`` a machine without namespaces is refused) and is judged here. Returns
-    ``[(name, grading_status, tests)]``."""
+    ``require_isolation`` a machine without namespaces is refused) and is judged here; ``jobs`` of them at once,
+    each with its own limits. Returns ``[(name, grading_status, tests)]`` in the submissions' order."""
+    import os
+    import tempfile
+    import time
+    from concurrent.futures import ThreadPoolExecutor, as_completed
     from types import SimpleNamespace
 
     from coursekit.grading.isolation import GROUP_ONLY, USER_SECCOMP, Limits, available_level
-    from coursekit.grading.sandbox import Run
+    from coursekit.grading.sandbox import Run, markers, share_read_only
 
-    out = Path(out)
-    rubric = load_rubric(rubric_path, assignment)
-    checks = fit3181.CHECKS if assignment == "fit3181" else others.CHECKS[assignment]
+    c = config
+    out = Path(c.out)
+    rubric = load_rubric(c.rubric, c.assignment)
+    checks = fit3181.CHECKS if c.assignment == "fit3181" else others.CHECKS[c.assignment]
     names = [name for name, _ in checks]
-    marker = "models.py" if assignment == "fit3181" else "*.py"
-    submissions = expand(submissions, marker)
+    submissions = expand(submissions, markers(c.assignment))
     level = available_level()
-    if require_isolation and level == GROUP_ONLY:
+    if c.require_isolation and level == GROUP_ONLY:
         raise RuntimeError("--require-isolation: a submission's process can be given neither namespaces nor a user "
                            f"id of its own here (isolation would be '{level}'); grade on Linux as root (a container "
                            "will do) or with unshare, or drop the flag")
-    print(f"isolation of each submission: {level}")
+    print(f"isolation of each submission: {level}; {c.jobs} at once")
+    data_dir = c.data_dir
     if data_dir is None:
         data_dir = out / "_grader_images"  # only FIT3181's checks read images
-        if assignment == "fit3181" and not data_dir.exists():
-            make_grader_images(data_dir, seed=seed)
-    if assignment == "fit3181":
-        kit = fit3181.Kit.build(Path(data_dir).resolve(), seed)  # the grader's model and attacks, once a batch
+        if c.assignment == "fit3181" and not data_dir.exists():
+            make_grader_images(data_dir, seed=c.seed)
+    if c.assignment == "fit3181":  # the grader's model and attacks, once a batch
+        kit = fit3181.Kit.build(Path(data_dir).resolve(), c.seed, c.template)
     else:
-        kit = SimpleNamespace(seed=seed, assignment=assignment, rubric={}, submission=None)
-    hide = _hidden_paths(submissions, out, rubric_path, data_dir)
+        kit = SimpleNamespace(seed=c.seed, assignment=c.assignment, rubric={}, submission=None)
+    hide = _hidden_paths(submissions, out, c.rubric, data_dir)
     if level == USER_SECCOMP:
         _warn_readable(hide)
-    import os
-
-    cpu = int(timeout * (os.cpu_count() or 1)) + 60  # every core busy for the whole time limit, and a minute
-    run = Run(timeout, check_timeout, Limits(memory_gb=memory_gb, cpu_seconds=cpu), level, hide)
+    cpu = int(c.timeout * (os.cpu_count() or 1)) + 60  # every core busy for the whole time limit, and a minute
     from coursekit.grading.classview import gradebook, read_roster, write_index
 
-    students = read_roster(roster) if roster else None
+    students = read_roster(c.roster) if c.roster else None
     vers = versions()
-    rows, timed = [], []
-    title = {"fit3181": "FIT3181 A1 Part 3"}.get(assignment, assignment)
-    for submission in progress(submissions, desc="grading", unit="submission"):
-        outcome = grade_one(submission, kit, rubric, checks, run, assignment)
-        tests = scored_tests(outcome, rubric, names)
-        write_reports(out, outcome, tests, seed, vers)
-        rows.append((outcome.name, outcome.status, tests))
-        timed.append((outcome.name, outcome.status, tests, outcome.seconds))
-        write_text_atomic(out / "grades.csv", grades_csv(rows, names))  # kept current: a stop loses nothing
-        write_index(out, timed, names, f"{title}: grades")
+    title = {"fit3181": "FIT3181 A1 Part 3"}.get(c.assignment, c.assignment)
+    board = _Board(out, names, f"{title}: grades", [_name(s) for s in submissions])
+    with tempfile.TemporaryDirectory(prefix="grading_kit_") as shared:
+        if c.assignment == "fit3181":  # the kit's inputs, once a batch, read-only to every submission
+            kit.write_shared(Path(shared) / "inputs")
+            share_read_only(shared)
+        run = Run(c.timeout, c.check_timeout, Limits(memory_gb=c.memory_gb, cpu_seconds=cpu), level, hide,
+                  shared=Path(shared) / "inputs" if c.assignment == "fit3181" else None)
+
+        def one(submission):
+            outcome = grade_one(submission, kit, rubric, checks, run, c.assignment)
+            tests = scored_tests(outcome, rubric, names)
+            write_reports(out, outcome, tests, c.seed, vers)
+            board.add(outcome, tests)
+            return outcome, tests
+
+        started = time.monotonic()
+        bar = progress(None, total=len(submissions), desc="grading", unit="submission")
+        with ThreadPoolExecutor(max_workers=c.jobs, thread_name_prefix="grade") as pool:
+            futures = {pool.submit(one, s): s for s in submissions}
+            for done, future in enumerate(as_completed(futures), start=1):
+                outcome, tests = future.result()
+                bar.update(1)
+                if bar.disable:  # a log, not a terminal: one line per submission, with the estimate
+                    total = sum(t["score"] for t in tests)
+                    print(f"graded {done}/{len(submissions)}: {outcome.name} ({outcome.status}, {total:g} points, "
+                          f"{outcome.seconds:.0f} s); {_eta(done, len(submissions), time.monotonic() - started)}",
+                          flush=True)
+        bar.close()
+    timed = board.timed()
+    rows = [r[:3] for r in timed]
+    similarity = c.similarity
     if similarity is None:
-        similarity = assignment == "fit3181" and len(submissions) >= 3
+        similarity = c.assignment == "fit3181" and len(submissions) >= 3
     if similarity:
-        similar = _similarity(submissions, out, boilerplate)
+        similar = _similarity(submissions, out, c.boilerplate)
         write_index(out, timed, names, f"{title}: grades", similar)
-    for kind in gradebooks:
+    for kind in c.gradebooks:
         text, unknown, missing = gradebook(kind, timed, students, title)
         write_text_atomic(out / f"gradebook_{kind}.csv", text)
         if unknown or missing:

@@ -274,13 +274,15 @@ class NothingToGrade(Exception):
     """The submission holds no file the checks can start from; the message says what was expected."""
 
 
-def find_submission(folder, marker="models.py"):
-    """What to grade in Gradescope's submission folder: the folder itself (``models.py`` at its top or in one of
-    its folders), or the one ``.zip`` it holds. Raises ``NothingToGrade`` naming what was expected and found."""
+def find_submission(folder, marker=("models.py", "*.ipynb")):
+    """What to grade in Gradescope's submission folder: the folder itself (a file matching ``marker``, a pattern
+    or a tuple of them, at its top or in one of its folders), or the one ``.zip`` it holds. Raises
+    ``NothingToGrade`` naming what was expected and found."""
     folder = Path(folder)
+    patterns = (marker,) if isinstance(marker, str) else tuple(marker)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "__MACOSX" not in p.parts) if folder.is_dir() \
         else []
-    if any(p.match(marker) for p in files):
+    if any(p.match(m) for p in files for m in patterns):
         return folder
     zips = [p for p in files if p.suffix.lower() == ".zip"]
     if len(zips) == 1:
@@ -288,16 +290,16 @@ def find_submission(folder, marker="models.py"):
 
         try:
             with zipfile.ZipFile(zips[0]) as z:
-                if any(Path(n).match(marker) for n in z.namelist()):
+                if any(Path(n).match(m) for n in z.namelist() for m in patterns):
                     return zips[0]
         except zipfile.BadZipFile:
-            raise NothingToGrade(f"{zips[0].name} is not a readable zip file: upload {marker} itself") from None
-    expected = ("models.py (the template's file with your classes and attacks) at the top of your submission or "
-                "in one folder") if marker == "models.py" else "your .py files"
+            raise NothingToGrade(f"{zips[0].name} is not a readable zip file: upload "
+                                 f"{' or '.join(patterns)} itself") from None
+    expected = ("models.py (the template's file with your classes and attacks) or the A1 notebook (.ipynb, with "
+                "YourModel and the attacks in its cells), at the top of your submission or in one folder"
+                if "models.py" in patterns else "your .py files")
     found = ", ".join(str(p.relative_to(folder)) for p in files[:10]) or "nothing"
-    hint = " A notebook alone is not graded: upload models.py beside it." if any(
-        p.suffix == ".ipynb" for p in files) and marker == "models.py" else ""
-    raise NothingToGrade(f"expected {expected}; found: {found}.{hint}")
+    raise NothingToGrade(f"expected {expected}; found: {found}.")
 
 
 def run(base=None):
@@ -323,7 +325,7 @@ def _grade(base):
     from coursekit.grading.isolation import GROUP_ONLY, Limits, available_level
     from coursekit.grading.reports import results_json, scored_tests, versions
     from coursekit.grading.rubric import load_rubric, rubric_visibility
-    from coursekit.grading.sandbox import Outcome, Run, grade_one
+    from coursekit.grading.sandbox import Outcome, Run, grade_one, markers
 
     source = base / "source"
     settings = load_settings(source)
@@ -335,8 +337,7 @@ def _grade(base):
     level = available_level()
     outcome = None
     try:
-        submission = find_submission(base / "submission", "models.py" if settings.assignment == "fit3181"
-                                     else "*.py")
+        submission = find_submission(base / "submission", markers(settings.assignment))
     except NothingToGrade as exc:
         outcome = Outcome("submission", "import-error", message=str(exc), isolation=level)
     if outcome is None and settings.require_isolation and level == GROUP_ONLY:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -55,8 +56,8 @@ class Limits:
     written_mb: int = 1024  # total under the submission's folder, watched by the grader
 
     def apply(self):
-        import resource
-
+        """Run in the child between fork and exec (``preexec_fn``): only C-level calls and one small write, no
+        import, so that it is safe while other grading threads run (``grade --jobs``)."""
         for name, value in (("RLIMIT_AS", int(self.memory_gb * 2 ** 30)), ("RLIMIT_CPU", int(self.cpu_seconds)),
                             ("RLIMIT_FSIZE", int(self.file_mb * 2 ** 20)), ("RLIMIT_NPROC", int(self.processes)),
                             ("RLIMIT_CORE", 0)):
@@ -174,15 +175,16 @@ def sweep_user(uid, wait=30.0):
     return killed
 
 
-def command(level, hide, cmd, ids=None, work=None):
+def command(level, hide, cmd, ids=None, work=None, reads=()):
     """``cmd`` wrapped for ``level``: namespaces and the covered folders (``hide``), or seccomp and Landlock with
-    ``work`` as the only folder it may write; the change of user to ``ids``."""
+    ``work`` as the only folder it may write and ``reads`` (the kit's shared inputs) readable beside the system's;
+    the change of user to ``ids``."""
     if level == GROUP_ONLY:
         return list(cmd)
     if level in (USER_LANDLOCK, USER_SECCOMP):
         walls = []
         if level == USER_LANDLOCK:
-            walls = [arg for root in readable_roots() for arg in ("--read", root)]
+            walls = [arg for root in (*readable_roots(), *map(str, reads)) for arg in ("--read", root)]
             walls += ["--write", str(work)] if work else []
         # the walls first, as root, then the change of user: exec'ing a Python the new user cannot reach (one under
         # /root, as pyenv's) works only straight from setpriv

@@ -29,7 +29,8 @@ def scored_tests(outcome, rubric, check_names):
         score = round(max_score * max(0.0, min(1.0, float(record.get("fraction", 0.0)))), 3)
         rows.append(dict(name=name, score=score, max_score=max_score,
                          status="passed" if score >= max_score else "failed",
-                         output=f"{record.get('message', '')} ({record.get('seconds', 0)} s)",
+                         output=f"{record.get('message', '')} ({record.get('seconds', 0)} s)"
+                                + (f" [code: {record['code']}]" if record.get("code") else ""),
                          visibility=settings.get("visibility", "visible")))
     return rows
 
@@ -39,14 +40,15 @@ def results_json(outcome, tests, seed, versions):
     return {"score": round(sum(t["score"] for t in tests), 3), "execution_time": outcome.seconds,
             "output": f"grading_status: {outcome.status}" + (f" ({outcome.message})" if outcome.message else ""),
             "tests": tests, "extra_data": {"grading_status": outcome.status, "seed": seed, "versions": versions,
-                                           "isolation": outcome.isolation}}
+                                           "isolation": outcome.isolation, "code": outcome.code}}
 
 
 def report_md(outcome, tests):
     total, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"# {outcome.name}: {total:g} / {possible:g}", "",
              f"Grading status: **{outcome.status}**" + (f" ({outcome.message})" if outcome.message else ""),
-             f"Time: {outcome.seconds} s", f"Isolation: {outcome.isolation or 'none recorded'}", "", "| check | score | what was checked |", "| --- | --- | --- |"]
+             f"Time: {outcome.seconds} s", f"Isolation: {outcome.isolation or 'none recorded'}",
+             *([f"Code graded: {outcome.code}"] if outcome.code else []), "", "| check | score | what was checked |", "| --- | --- | --- |"]
     lines += [f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {t['output'].replace('|', '/')} |"
               for t in tests]
     if outcome.output_tail.strip():

@@ -4,6 +4,7 @@ batch, touches another submission or decides its own score."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import math
 import os
@@ -35,11 +36,23 @@ class Outcome:
     seconds: float = 0.0
     output_tail: str = ""
     isolation: str = ""
+    code: str = ""  # what the checks ran: "models.py", "the template's models.py and A1.ipynb", ... (and its notes)
+
+
+MARKERS = {"fit3181": ("models.py", "*.ipynb")}  # a FIT3181 submission: models.py, or the notebook alone
+# the judging halves run one at a time (several submissions' processes may run at once, ``grade --jobs``): they
+# share the kit's model, and Keras is not meant to be called from several threads at once
+GRADER_LOCK = threading.Lock()
+
+
+def markers(assignment):
+    """The files that make a folder a submission of ``assignment``, the first preferred."""
+    return MARKERS.get(assignment, ("*.py",))
 
 
 def unpack(submission, into, marker="models.py"):
     """Copy a submission folder, or extract a ``.zip``, into ``into``; returns the (shallowest) folder holding a
-    file matching ``marker``, else ``into``."""
+    file matching ``marker`` (a pattern or a tuple of them, the first found wins), else ``into``."""
     submission = Path(submission)
     if submission.suffix.lower() == ".zip":
         with zipfile.ZipFile(submission) as z:
@@ -51,8 +64,24 @@ def unpack(submission, into, marker="models.py"):
     else:
         shutil.copytree(submission, into, dirs_exist_ok=True, symlinks=True,  # a link is copied as a link, never
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git"))  # followed
-    hits = sorted(into.rglob(marker), key=lambda p: (len(p.parts), str(p)))
-    return hits[0].parent if hits else into
+    for pattern in (marker,) if isinstance(marker, str) else marker:
+        hits = sorted((p for p in into.rglob(pattern) if ".ipynb_checkpoints" not in p.parts),
+                      key=lambda p: (len(p.parts), str(p)))
+        if hits:
+            return hits[0].parent
+    return into
+
+
+def share_read_only(folder):
+    """Make ``folder`` readable, not writable, by every user: the kit's inputs, written once a batch, read by each
+    submission's process under its own user id."""
+    os.chmod(folder, 0o755)
+    for root, dirs, files in os.walk(folder):
+        for name in dirs:
+            os.chmod(os.path.join(root, name), 0o755)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o644)
+    return folder
 
 
 def _chown_tree(root, uid, gid):
@@ -81,15 +110,34 @@ class Run:
     limits: Limits = field(default_factory=Limits)
     isolation: str = ""
     hide: tuple = ()
+    shared: Path = None  # the kit's inputs written once a batch (``share_read_only``); None: written per submission
+
+
+def _kit_inputs(kit, work, run, level, trusted):
+    """Screen the handed-in model files (``kit.screened``) and write this submission's settings; the kit's shared
+    inputs are read in place where the submission runs under a user id of its own (they are root's, read-only),
+    and copied into its folder otherwise (the same user could change them for the next submission)."""
+    from coursekit.grading.fit3181 import screen_saved_models
+
+    screen_saved_models(kit)
+    if run.shared is not None and level in SEPARATE_USER:
+        shared = Path(run.shared)
+    elif run.shared is not None:
+        shared = Path(shutil.copytree(run.shared, work / "inputs" / "shared"))
+    else:
+        shared = kit.write_shared(work / "inputs" / "shared")
+    kit.write_settings(work / "inputs", shared)
+    return shared
 
 
 def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
     """Grade ``submission`` (a folder or ``.zip``): its ``collect`` halves run in an isolated process, every
     ``judge`` half here, on the replies and on ``kit`` (the grader's data, model and settings). Returns an
-    ``Outcome``; nothing the submission's process does decides a score by itself."""
+    ``Outcome``; nothing the submission's process does decides a score by itself. Safe to call from several
+    threads at once on one kit (each works on its own copy of the kit's per-submission fields)."""
     name = Path(submission).stem if Path(submission).suffix.lower() == ".zip" else Path(submission).name
     start = time.perf_counter()
-    marker = "models.py" if assignment == "fit3181" else "*.py"
+    marker = markers(assignment)
     level = run.isolation or available_level()
     with tempfile.TemporaryDirectory(prefix="grade_") as tmp, tempfile.TemporaryDirectory(prefix="trusted_") as own:
         work = Path(tmp)
@@ -99,16 +147,20 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
             trusted = unpack(submission, Path(own) / "submission", marker)  # the grader's copy: judged files
         except (OSError, ValueError, zipfile.BadZipFile) as exc:
             return Outcome(name, "crash", message=f"could not unpack {submission}: {exc}", isolation=level)
-        if not any(trusted.glob(marker)):
-            return Outcome(name, "import-error", message=f"no {marker} in {submission}", isolation=level)
-        kit.submission = trusted
+        if not any(p for pattern in marker for p in trusted.glob(pattern)):
+            wanted = " or ".join(marker)
+            return Outcome(name, "import-error", message=f"no {wanted} in {submission}" + (
+                " (expected models.py with the template's classes, or the A1 notebook with YourModel and the "
+                "attacks in its cells)" if assignment == "fit3181" else ""), isolation=level)
+        mine = copy.copy(kit)  # this submission's view: its files, its screened models, its rubric line
+        mine.submission = trusted
         (work / "inputs").mkdir()
         (work / "reply").mkdir()
         (work / "home").mkdir()
+        reads = ()
         if assignment == "fit3181":
-            from coursekit.grading.fit3181 import screen_saved_models
-            screen_saved_models(kit)
-            kit.write_inputs(work / "inputs")
+            with GRADER_LOCK:
+                reads = (_kit_inputs(mine, work, run, level, trusted),)
         else:
             (work / "inputs" / "settings.json").write_text(json.dumps({"seed": kit.seed}))
         ids = fresh_ids()
@@ -118,15 +170,17 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
         token = secrets.token_hex(16)
         cmd = command(level, (*run.hide, own), [sys.executable, "-m", "coursekit.grading.worker", "--work", str(work),
                                                 "--check-timeout", str(run.check_timeout), "--assignment", assignment],
-                      ids, work)
+                      ids, work, reads=reads)
         status, message = _supervise(cmd, work, run, token, level)
         if level in SEPARATE_USER:
             sweep_user(ids[0])  # in a namespace none is left (it is gone); elsewhere this ends what left the group
-        if hasattr(kit, "ready"):
-            kit.ready()  # a kit loaded from disk reads its model only now, after the submission's process is gone
         tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
         outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
-        _judge(outcome, checks, rubric, work / "reply", kit, status, message)
+        with GRADER_LOCK:
+            if hasattr(kit, "ready"):
+                kit.ready()  # a kit loaded from disk reads its model only now, after the submission's process is gone
+                mine.model, mine.dm = kit.model, kit.dm
+            _judge(outcome, checks, rubric, work / "reply", mine, status, message)
         outcome.seconds = round(time.perf_counter() - start, 2)
     return outcome
 
@@ -174,6 +228,7 @@ def _judge(outcome, checks, rubric, replies_dir, kit, status, message):
         own = Reply(replies_dir, "_status")
         outcome.status = own.text("status", 40) if own.text("status", 40) in STATUSES else "crash"
         outcome.message = own.text("message", 1500) if "message" in own.values else ""
+        outcome.code = _code_note(own)
     except ReplyError:
         outcome.status = "crash"
         outcome.message = "the submission's process ended before importing it" + (f" ({message})" if message else "")
@@ -183,6 +238,7 @@ def _judge(outcome, checks, rubric, replies_dir, kit, status, message):
     elif outcome.status == "ok" and not done:
         outcome.status = "crash"
         outcome.message = f"the grading process ended early ({message or 'no reason given'}); results so far kept"
+    sources = _sources(replies_dir)
     for name, check in checks:
         kit.rubric = rubric.get(name, {})
         started = time.perf_counter()
@@ -204,4 +260,40 @@ def _judge(outcome, checks, rubric, replies_dir, kit, status, message):
             if check.collect is not None:
                 seconds += max(0.0, min(Reply(replies_dir, name).number("seconds", finite=True), 1e6))
         record["seconds"] = round(seconds, 2)
+        if sources.get(name):
+            record["code"] = ", ".join(sources[name])
         outcome.checks[name] = record
+
+
+def _code_note(status):
+    """What the submission's process imported, and what it kept of a notebook (from its ``_status`` reply)."""
+    from coursekit.grading.replies import ReplyError
+
+    try:
+        note = status.text("code", 300) if "code" in status.values else ""
+        if "notebook_kept" in status.values:
+            left = status.mapping("notebook_left_out")
+            skipped = sum(v for v in left.values() if isinstance(v, int) and not isinstance(v, bool))
+            note += (f" ({status.number('notebook_kept'):g} definitions taken from the notebook's code cells, "
+                     f"{skipped} other statements not run")
+            failed = status.values.get("notebook_failed")
+            if isinstance(failed, list) and failed:
+                shown = "; ".join(" ".join(str(part)[:120] for part in item) for item in failed[:5]
+                                  if isinstance(item, list))
+                note += f"; {len(failed)} failed: {shown}"
+            note += ")"
+        return note
+    except ReplyError:
+        return ""
+
+
+def _sources(replies_dir):
+    """``{check: [file, ...]}`` from the ``_sources`` reply (plain strings, length-capped), or ``{}``."""
+    from coursekit.grading.replies import Reply, ReplyError
+
+    try:
+        raw = Reply(replies_dir, "_sources").values
+    except ReplyError:
+        return {}
+    return {str(k)[:40]: [str(f)[:120] for f in v[:6]] for k, v in raw.items()
+            if isinstance(v, list) and all(isinstance(f, str) for f in v)}

@@ -70,7 +70,9 @@ def check(module, *names, assignment="fit3181", seed=0, rubric=None, show=True):
             kit = _kit(seed)
             kit.submission = Path(getattr(module, "__file__", ".")).resolve().parent
             fit3181.screen_saved_models(kit)
-            kit.write_inputs(Path(tmp) / "inputs")
+            shared = kit.write_shared(Path(tmp) / "shared")
+            (Path(tmp) / "inputs").mkdir()
+            kit.write_settings(Path(tmp) / "inputs", shared)
             ctx = fit3181.Context.from_inputs(module, Path(tmp) / "inputs", kit.submission, scratch)
         else:
             from types import SimpleNamespace

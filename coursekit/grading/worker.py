@@ -35,9 +35,13 @@ def _limited(seconds, fn, *args):
         signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _import_submission(path, name="models"):
-    """Import ``path`` as the module ``name``, counting ``keras.Model.fit`` calls made while importing."""
+def _import_submission(path, name="models", notebook=None):
+    """Import ``path`` as the module ``name`` and run ``notebook``'s definitions on top of it (``notebook_code``:
+    classes, functions, imports, constants; never its driver cells), counting ``keras.Model.fit`` calls made on
+    the way."""
     import keras
+
+    from coursekit.grading.notebook_code import definitions, execute
 
     calls = {"n": 0}
     original = keras.Model.fit
@@ -52,10 +56,29 @@ def _import_submission(path, name="models"):
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
+        if notebook is not None:
+            code = definitions(notebook)
+            failed = execute(code, vars(module), notebook.name)
+            module.__grader_notebook__ = {"kept": len(code.statements), "left_out": code.left_out,
+                                          "unparsable_cells": code.unparsable_cells, "failed": failed}
     finally:
         keras.Model.fit = original
     module.__grader_fit_calls__ = calls["n"]
     return module
+
+
+def _fit3181_code(submission, shared):
+    """``(module file, notebook or None, what the report calls the module file)`` for a FIT3181 submission: its
+    own ``models.py``, or the template's beneath a notebook handed in alone (as the 2022 notebook imports it)."""
+    from coursekit.grading.notebook_code import pick_notebook
+
+    own = submission / "models.py"
+    notebook = pick_notebook(submission)
+    if own.is_file():
+        return own, notebook, "models.py"
+    if notebook is not None:
+        return shared / "template" / "models.py", notebook, "the template's models.py"
+    return None, None, "models.py"
 
 
 def main(argv=None):
@@ -81,31 +104,39 @@ def main(argv=None):
     from coursekit.grading.replies import write_reply
 
     settings = json.loads((work / "inputs" / "settings.json").read_text())
+    shared = Path(settings.get("shared") or work / "inputs")  # the kit's inputs, written once a batch (read-only)
     seed = settings["seed"]
     keras.utils.set_random_seed(seed)
     start = time.perf_counter()
+    notebook, base_label = None, None
     if args.assignment == "fit3181":
-        path, checks = submission / "models.py", fit3181.CHECKS
+        (path, notebook, base_label), checks = _fit3181_code(submission, shared), fit3181.CHECKS
+        expected = "models.py or the A1 notebook (.ipynb) with YourModel and the attacks in its cells"
     else:
         path, checks = others.find_module(submission, args.assignment), others.CHECKS[args.assignment]
+        expected = ".py file"
     if path is None or not path.is_file():
-        write_reply(reply, "_status", {"status": "import-error",
-                                       "message": f"no {path.name if path else '.py file'} in the submission"})
+        write_reply(reply, "_status", {"status": "import-error", "message": f"no {expected} in the submission"})
         return 0
+    what = " and ".join(filter(None, [base_label or path.name, notebook and str(notebook.relative_to(submission))]))
     try:
         module = _limited(args.check_timeout, _import_submission, path, "models" if path.name == "models.py"
-                          else path.stem)
+                          else path.stem, notebook)
     except CheckTimeout:
-        write_reply(reply, "_status", {"status": "timeout", "message": f"importing {path.name} took over "
+        write_reply(reply, "_status", {"status": "timeout", "message": f"importing {what} took over "
                                                                        f"{args.check_timeout:g} s (training at import?)"})
         return 0
     except BaseException as exc:  # noqa: BLE001 (a syntax error, a crash, sys.exit: all reported)
         write_reply(reply, "_status", {"status": "import-error", "message": "".join(
             traceback.format_exception_only(type(exc), exc)).strip()[-1500:]})
         return 0
-    write_reply(reply, "_status", {"status": "ok", "import_seconds": round(time.perf_counter() - start, 2)})
+    status = {"status": "ok", "import_seconds": round(time.perf_counter() - start, 2), "code": what}
+    status.update({f"notebook_{k}": v for k, v in getattr(module, "__grader_notebook__", {}).items()})
+    write_reply(reply, "_status", status)
     if args.assignment == "fit3181":
         ctx = fit3181.Context.from_inputs(module, work / "inputs", submission, work / "home")
+        labels = {str(path): base_label, **({notebook.name: str(notebook.relative_to(submission))} if notebook else {})}
+        write_reply(reply, "_sources", fit3181.code_sources(ctx, labels))
     else:
         ctx = others.make_context(module, args.assignment, seed)
     for name, check in checks:

@@ -64,6 +64,17 @@ def test_models_py_at_the_top_or_in_a_folder_is_found(tmp_path):
     assert find_submission(tmp_path / "nested") == tmp_path / "nested"
 
 
+def test_a_notebook_alone_is_a_submission_too(tmp_path):
+    (tmp_path / "nb" / "A1_jane").mkdir(parents=True)
+    (tmp_path / "nb" / "A1_jane" / "A1.ipynb").write_text("{}")
+    assert find_submission(tmp_path / "nb") == tmp_path / "nb"
+    with zipfile.ZipFile(tmp_path / "a1.zip", "w") as z:
+        z.writestr("a1/A1.ipynb", "{}")
+    (tmp_path / "zipped").mkdir()
+    (tmp_path / "a1.zip").rename(tmp_path / "zipped" / "a1.zip")
+    assert find_submission(tmp_path / "zipped") == tmp_path / "zipped" / "a1.zip"
+
+
 def test_a_zip_holding_models_py_is_graded_from_the_zip(tmp_path):
     (tmp_path / "sub").mkdir()
     with zipfile.ZipFile(tmp_path / "sub" / "a1.zip", "w") as z:
@@ -73,7 +84,7 @@ def test_a_zip_holding_models_py_is_graded_from_the_zip(tmp_path):
 
 @pytest.mark.parametrize("files, words", [
     ({}, "found: nothing"),
-    ({"A1.ipynb": "{}"}, "A notebook alone is not graded: upload models.py beside it"),
+    ({"A1.md": "# notes"}, "expected models.py .* or the A1 notebook"),
     ({"notes.txt": "hi", "model.py": "x"}, "found: model.py, notes.txt"),
     ({"broken.zip": "not a zip"}, "broken.zip is not a readable zip file"),
 ])
@@ -105,12 +116,12 @@ def _results(base):
 
 def test_an_empty_submission_gets_every_check_with_the_reason(tmp_path):
     base = _layout(tmp_path, rubric='visibility = "after_published"\n[checks.notebook]\nmax_score = 2\n')
-    (base / "submission" / "A1.ipynb").write_text("{}")
+    (base / "submission" / "A1.md").write_text("# my answers")
     assert gradescope.run(base) == 0
     result = _results(base)
     assert result["score"] == 0 and result["visibility"] == "after_published"
     assert len(result["tests"]) == 12 and all(t["score"] == 0 for t in result["tests"])
-    assert "upload models.py beside it" in result["output"]
+    assert "expected models.py" in result["output"] and "found: A1.md" in result["output"]
     assert result["extra_data"]["grading_status"] == "import-error"
 
 
@@ -285,10 +296,14 @@ def test_correct_submissions_get_full_marks_in_a_container(gradescope_runs):
 
 
 @slow_gradescope
-def test_empty_and_notebook_only_submissions_say_what_was_expected(gradescope_runs):
+def test_an_empty_submission_says_what_was_expected_and_a_notebook_alone_is_graded(gradescope_runs):
     results = gradescope_runs["results"]
     assert results["empty"]["score"] == 0 and "expected models.py" in results["empty"]["output"]
-    assert "upload models.py beside it" in results["notebook_only"]["output"]
+    alone = results["notebook_only"]  # an empty notebook: graded on the template's models.py, no attacks in it
+    assert alone["extra_data"]["grading_status"] == "ok", alone["output"]
+    assert alone["extra_data"]["code"].startswith("the template's models.py and A1.ipynb")
+    attacks = [t for t in alone["tests"] if t["name"].startswith("attack_")]
+    assert attacks and all(t["score"] == 0 and "no function with" in t["output"] for t in attacks)
 
 
 @slow_gradescope

@@ -80,7 +80,7 @@ def test_scores_come_from_the_rubric_and_optional_files_count_only_when_handed_i
     assert by["d"]["score"] == 0 and by["d"]["output"].startswith("not run (timeout)")
     result = results_json(outcome, tests, 7, {"keras": "3"})
     assert result["score"] == 2 and result["extra_data"] == {"grading_status": "timeout", "seed": 7,
-                                                             "versions": {"keras": "3"}, "isolation": ""}
+                                                             "versions": {"keras": "3"}, "isolation": "", "code": ""}
     assert set(tests[0]) == {"name", "score", "max_score", "status", "output", "visibility"}
     lines = grades_csv([("s1", "timeout", tests)], list(rubric)).splitlines()
     assert lines[0] == "student,total,max,grading_status,a,b,c,d" and lines[1] == "s1,2.0,12.0,timeout,2.0,0.0,0.0,0.0"

@@ -16,7 +16,7 @@ from coursekit.grading.checks import Check, NotApplicable  # noqa: F401 (re-expo
 from coursekit.grading.fit3181.attack_checks import (_collect_attack, _judge_attack, call_attack,  # noqa: F401
                                                      discover_attacks, judge_pgd_strength)
 from coursekit.grading.fit3181.common import EPS, EVAL_IMAGES, STEP_SIZE, STEPS, _decodes, kit_data_manager  # noqa: F401
-from coursekit.grading.fit3181.context import Context  # noqa: F401
+from coursekit.grading.fit3181.context import Context, code_sources  # noqa: F401
 from coursekit.grading.fit3181.file_checks import (_load_safely, collect_saved_models, judge_notebook,  # noqa: F401
                                                    judge_robust_model, judge_saved_models, screen_saved_models)
 from coursekit.grading.fit3181.kit import Kit  # noqa: F401

@@ -8,6 +8,9 @@ import numpy as np
 
 EPS, STEPS, STEP_SIZE = 0.0313, 20, 0.002  # the assignment's Q3.8 settings
 EVAL_IMAGES = 96
+# the FIT3181 A1 Part 3 models.py as the template hands it out (its classes, no YourModel, no attacks): the module a
+# notebook handed in alone is built on, and the similarity pass's default boilerplate
+TEMPLATE_GIVEN = Path(__file__).resolve().parents[1] / "template_given_fit3181.txt"
 
 
 def _label_dict(data_dir):

@@ -3,6 +3,7 @@ the grader wrote, a scratch folder)."""
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +18,7 @@ class Context:
     """What the collectors share in the student's process: the module, the inputs the grader wrote, a scratch
     folder for saved weights."""
     module: object
-    inputs: Path
+    inputs: Path  # the kit's inputs (images, its model, the evaluation set): written once a batch, read-only
     submission: Path
     scratch: Path
     seed: int = 0
@@ -31,7 +32,8 @@ class Context:
     @classmethod
     def from_inputs(cls, module, inputs, submission, scratch):
         settings = json.loads((Path(inputs) / "settings.json").read_text())
-        return cls(module, Path(inputs), Path(submission), Path(scratch), settings["seed"],
+        shared = Path(settings.get("shared") or inputs)
+        return cls(module, shared, Path(submission), Path(scratch), settings["seed"],
                    tuple(settings["value_range"]), settings["num_classes"], settings["safe_files"],
                    discover_attacks(module))
 
@@ -54,3 +56,38 @@ class Context:
 
     def eval_set(self):
         return np.load(self.inputs / "eval_x.npy"), np.load(self.inputs / "eval_y.npy")
+
+
+# the objects each check runs of the student's code (attacks by kind): where they were defined goes in the report
+CODE_OF = {"import": ("SimplePreprocessor", "AnimalsDatasetManager", "DefaultModel", "YourModel"),
+           "data_manager": ("SimplePreprocessor", "AnimalsDatasetManager"), "default_model": ("DefaultModel",),
+           "your_model": ("YourModel",), "fit": ("DefaultModel",), "attack_fgsm": ("fgsm",),
+           "attack_pgd": ("pgd",), "attack_mim": ("mim",), "pgd_strength": ("pgd", "fgsm"),
+           "saved_models": ("DefaultModel",)}
+
+
+def _files_of(obj):
+    """The files an object's own code was compiled from: a function's, or a class's own methods' (a class that
+    defines none, e.g. ``class YourModel(DefaultModel): pass``, counts where its module is)."""
+    import inspect
+
+    if inspect.isfunction(obj):
+        return {obj.__code__.co_filename}
+    if inspect.isclass(obj):
+        own = {f.__code__.co_filename for f in vars(obj).values() if inspect.isfunction(f)}
+        return own or {getattr(sys.modules.get(obj.__module__), "__file__", None) or "?"}
+    return set()
+
+
+def code_sources(ctx, labels):
+    """``{check: [file, ...]}``: which handed-in file each check's code came from. ``labels`` maps compiled file
+    names (the module's path, the notebook's name) to what the report calls them; the library's own code is
+    'the library'."""
+    found = {}
+    for check, names in CODE_OF.items():
+        files = set()
+        for name in names:
+            obj = ctx.found_attacks.get(name) if name in ("fgsm", "pgd", "mim") else getattr(ctx.module, name, None)
+            files |= _files_of(obj)
+        found[check] = sorted({labels.get(f, "the library" if "coursekit" in f else Path(f).name) for f in files})
+    return found

@@ -16,24 +16,41 @@ def _saved(folder):
     return [p for p in files if p.is_file() and not p.is_symlink()]
 
 
-def _load_safely(path):
-    """Load in safe mode after the stored config passed the project's checks (no Lambda, nothing unknown)."""
+def _load_safely(path, kit=None):
+    """Load in safe mode after the stored config passed the project's checks (no Lambda, nothing unknown). With
+    ``kit``, a file is checked and loaded once: the screening's verdict stands (a refusal is raised again as it
+    was) and the loaded network is kept for the next check that reads it."""
+    from coursekit.nets.model_files import UnsafeModelFile
     from coursekit.nets.saving import load_h5
-    return load_h5(path, safe_mode=True)
+
+    screened = getattr(kit, "screened", None) or {}
+    loaded = getattr(kit, "loaded", None)
+    if loaded is not None and path in loaded:
+        return loaded[path]
+    if path in screened and screened[path] is not None:
+        kind, why = screened[path]
+        raise (UnsafeModelFile if kind == UnsafeModelFile.__name__ else ValueError)(why)
+    model = load_h5(path, safe_mode=True, config_checked=path in screened)
+    if loaded is not None:
+        loaded[path] = model
+    return model
 
 
 def screen_saved_models(kit):
     """The handed-in ``.h5`` files that pass the safety check: the only ones the student's own ``load`` is run on.
-    Returns ``{path: None or the refusal}``."""
+    Returns ``{path: None or (the refusal's type name, its message)}``, kept as ``kit.screened`` (the judges read it: each file is checked
+    once)."""
+    from coursekit.nets.model_files import check_model_file
+
     screened = {}
     for path in _saved(kit.submission):
         try:
-            from coursekit.nets.model_files import check_model_file
             check_model_file(path)
             screened[path] = None
         except Exception as exc:  # noqa: BLE001 (a refusal or an unreadable file: reported by the judge)
-            screened[path] = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            screened[path] = (type(exc).__name__, str(exc).splitlines()[0][:300] if str(exc) else "unreadable")
     kit.safe_files = [p for p, why in screened.items() if why is None]
+    kit.screened, kit.loaded = screened, {}
     return screened
 
 
@@ -68,7 +85,7 @@ def judge_saved_models(replies, kit):
     for path in files:
         relative = str(path.relative_to(kit.submission))
         try:
-            model = _load_safely(path)
+            model = _load_safely(path, kit)
             out = _float32(model.predict(x, verbose=0))
             ok = out.shape == (len(x), kit.num_classes) and bool(np.isfinite(out).all())
             message = f"{path.name}: loads, predicts shape {out.shape}"
@@ -97,7 +114,7 @@ def judge_robust_model(replies, kit):
     x, y = kit.eval_x, kit.eval_y
     scores = {}
     for path in (robust[0], plain[0]):
-        model = _load_safely(path)
+        model = _load_safely(path, kit)
         scores[path.name] = kit.accuracy(pgd(model, x, y, EPS, STEPS, STEP_SIZE, value_range=kit.value_range), model)
     r, p = scores[robust[0].name], scores[plain[0].name]
     return float(r > p), (f"robust accuracy under the kit's PGD on the grader's images: {robust[0].name} {r:.3f}, "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from coursekit.grading.fit3181.common import (EPS, EVAL_IMAGES, STEP_SIZE, STEPS, _decodes, _float32, _graph,
-                                              _label_dict, kit_data_manager)
+from coursekit.grading.fit3181.common import (EPS, EVAL_IMAGES, STEP_SIZE, STEPS, TEMPLATE_GIVEN, _decodes,
+                                              _float32, _graph, _label_dict, kit_data_manager)
 
 
 @dataclass
@@ -27,6 +27,7 @@ class Kit:
     eval_x: np.ndarray = None
     eval_y: np.ndarray = None
     kit_adv: dict = field(default_factory=dict)
+    template: Path = TEMPLATE_GIVEN  # the models.py handed out: beneath a notebook handed in without one
     submission: Path = None  # the grader's copy of the submission being judged (files only, never imported)
     safe_files: list = field(default_factory=list)
     model_file: Path = None  # a saved kit's model, loaded by ``ready()`` (so the grader holds no TensorFlow while
@@ -35,7 +36,7 @@ class Kit:
     SAVED = ("kit.json", "kit_model.h5", "eval_x.npy", "eval_y.npy", "kit_adv.npz", "images")
 
     @classmethod
-    def build(cls, data_dir, seed=0):
+    def build(cls, data_dir, seed=0, template=None):
         import keras
 
         from coursekit.attacks import fgsm, mim, pgd
@@ -43,7 +44,7 @@ class Kit:
         from coursekit.training.config import TrainConfig
         from coursekit.training.fit import fit_classifier
 
-        kit = cls(Path(data_dir), seed)
+        kit = cls(Path(data_dir), seed, template=Path(template) if template else TEMPLATE_GIVEN)
         labels = _label_dict(data_dir)
         kit.num_classes = len(labels)
         kit.readable = sum(_decodes(p) for folder in labels.values() for p in sorted(Path(folder).iterdir()))
@@ -78,6 +79,7 @@ class Kit:
         np.save(folder / "eval_x.npy", self.eval_x)
         np.save(folder / "eval_y.npy", self.eval_y)
         np.savez(folder / "kit_adv.npz", **self.kit_adv)
+        shutil.copyfile(self.template, folder / "template_models.py")
         (folder / "kit.json").write_text(json.dumps({"seed": self.seed, "value_range": list(self.value_range),
                                                      "num_classes": self.num_classes, "readable": self.readable}))
         return folder
@@ -95,7 +97,9 @@ class Kit:
             kit_adv = {k: adv[k] for k in adv.files}
         return cls(folder / "images", meta["seed"], value_range=tuple(meta["value_range"]),
                    num_classes=meta["num_classes"], readable=meta["readable"], eval_x=np.load(folder / "eval_x.npy"),
-                   eval_y=np.load(folder / "eval_y.npy"), kit_adv=kit_adv, model_file=folder / "kit_model.h5")
+                   eval_y=np.load(folder / "eval_y.npy"), kit_adv=kit_adv, model_file=folder / "kit_model.h5",
+                   template=folder / "template_models.py" if (folder / "template_models.py").is_file() else
+                   TEMPLATE_GIVEN)
 
     def ready(self):
         """Load what a saved kit left on disk (the model, the data manager) before the checks are judged."""
@@ -110,14 +114,16 @@ class Kit:
         model = self.model if model is None else model
         return float(np.mean(_float32(_graph(model, x.shape[1:]).predict(x, verbose=0)).argmax(1) == self.eval_y))
 
-    def write_inputs(self, folder):
-        """The student's process's inputs: the images, the kit's model, the evaluation images and labels, the
-        settings, and the handed-in model files that passed the safety check."""
+    def write_shared(self, folder):
+        """The inputs every submission's process reads, written once a batch: the images, the kit's model, the
+        evaluation images and labels, and the template's ``models.py`` a notebook handed in alone is built on. The
+        caller makes the folder read-only to submissions (``sandbox.SharedInputs``)."""
         import shutil
 
         from coursekit.nets.saving import save_h5
 
         folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
         shutil.copytree(self.data_dir, folder / "images")
         if self.model is None:
             shutil.copyfile(self.model_file, folder / "kit_model.h5")
@@ -125,6 +131,13 @@ class Kit:
             save_h5(self.model, folder / "kit_model.h5")
         np.save(folder / "eval_x.npy", self.eval_x)
         np.save(folder / "eval_y.npy", self.eval_y)
-        (folder / "settings.json").write_text(json.dumps({
+        (folder / "template").mkdir()
+        shutil.copyfile(self.template, folder / "template" / "models.py")
+        return folder
+
+    def write_settings(self, folder, shared):
+        """One submission's own inputs: the settings, where the shared inputs are, and the handed-in model files
+        that passed the safety check."""
+        (Path(folder) / "settings.json").write_text(json.dumps({
             "seed": self.seed, "value_range": list(self.value_range), "num_classes": self.num_classes,
-            "safe_files": [str(p.relative_to(self.submission)) for p in self.safe_files]}))
+            "shared": str(shared), "safe_files": [str(p.relative_to(self.submission)) for p in self.safe_files]}))
