@@ -63,29 +63,31 @@ def _warn_readable(hide):
 
 
 def _similarity(submissions, out, boilerplate):
-    """Compare every pair of handed-in ``models.py`` files; write ``similarity.csv`` (and the side-by-side
-    ``similarity.html``); returns the pairs at or above the threshold."""
+    """Compare what every pair of students wrote (``models.py`` and notebook code cells), the course material in
+    ``boilerplate`` discounted; write ``similarity.csv`` and the side-by-side ``similarity.html``. Returns
+    ``(flagged pairs, the class's rule, the shared regions of each flagged pair)``."""
     import tempfile
 
     from coursekit.grading.sandbox import unpack
-    from coursekit.grading.similarity import THRESHOLD, compare, similarity_csv
+    from coursekit.grading.similarity import code_of, compare, material, similarity_csv
 
     with tempfile.TemporaryDirectory(prefix="similarity_") as tmp:
-        files = {}
+        students = {}
         for submission in submissions:
-            name = submission.stem if submission.suffix.lower() == ".zip" else submission.name
+            name = _name(submission)
             try:
-                found = unpack(submission, Path(tmp) / name) / "models.py"
+                folder = unpack(submission, Path(tmp) / name, ())
             except (OSError, ValueError):
                 continue
-            if found.is_file():
-                files[name] = found
-        pairs = compare(files, boilerplate, out / "similarity.html")
-    write_text_atomic(out / "similarity.csv", similarity_csv(pairs))
-    similar = [p for p in pairs if p[2] >= THRESHOLD]
-    print(f"similarity: {len(similar)} pair(s) at or above {THRESHOLD} of {len(pairs)} compared "
-          f"({out / 'similarity.csv'})")
-    return similar
+            text = code_of(folder)
+            if text.strip():
+                students[name] = text
+        pairs, rule, shared = compare(students, material(boilerplate), out / "similarity.html")
+    write_text_atomic(out / "similarity.csv", similarity_csv(pairs, rule))
+    flagged = [p for p in pairs if p[2] >= rule.threshold]
+    print(f"similarity: {len(flagged)} pair(s) flagged of {len(pairs)} compared (the class's typical pair "
+          f"{rule.typical:.2f}; flagged at or above {rule.threshold:.2f}) ({out / 'similarity.csv'})")
+    return flagged, rule, shared
 
 
 def _eta(done, total, elapsed):
@@ -205,8 +207,7 @@ def grade_batch(submissions, config):
     if similarity is None:
         similarity = c.assignment == "fit3181" and len(submissions) >= 3
     if similarity:
-        similar = _similarity(submissions, out, c.boilerplate)
-        write_index(out, timed, names, f"{title}: grades", similar)
+        write_index(out, timed, names, f"{title}: grades", _similarity(submissions, out, c.boilerplate))
     for kind in c.gradebooks:
         text, unknown, missing = gradebook(kind, timed, students, title)
         write_text_atomic(out / f"gradebook_{kind}.csv", text)

@@ -64,8 +64,8 @@ def check_table(rows, names):
 
 
 def index_html(rows, names, title="Grades", similar=None):
-    """The page for ``rows`` (``[(student, status, tests, seconds)]``); ``similar``: the pairs the similarity pass
-    flagged (``(a, b, similarity, ...)``), or ``None`` when it did not run."""
+    """The page for ``rows`` (``[(student, status, tests, seconds)]``); ``similar``: what the similarity pass found,
+    ``(flagged pairs, the class's rule, shared regions)`` (``batch._similarity``), or ``None`` when it did not run."""
     e = html.escape
     totals = [sum(t["score"] for t in tests) for _, _, tests, _ in rows]
     possible = max((sum(t["max_score"] for t in tests) for _, _, tests, _ in rows), default=0.0)
@@ -99,18 +99,32 @@ def index_html(rows, names, title="Grades", similar=None):
                      f"<td>{e(status)}</td><td>{e(lost)}</td></tr>")
     parts.append("</table>")
     if similar is not None:
-        parts.append("<h2>Similarity</h2>")
-        if similar:
-            parts.append("<p>Pairs of <code>models.py</code> files at or above the threshold (the template's code "
-                         "discounted); <a href='similarity.html'>side by side</a>, all pairs in "
-                         "<a href='similarity.csv'>similarity.csv</a>.</p><table><tr><th>student</th><th>student</th>"
-                         "<th>similarity</th></tr>")
-            parts += [f"<tr><td>{e(a)}</td><td>{e(b)}</td><td class='num'>{sim:.2f}</td></tr>"
-                      for a, b, sim, *_ in similar]
-            parts.append("</table>")
-        else:
-            parts.append("<p>No pair of submissions reached the threshold.</p>")
+        parts.append(_similarity_section(*similar))
     parts.append("</body></html>\n")
+    return "".join(parts)
+
+
+def _similarity_section(flagged, rule, shared):
+    """The flagged pairs: each with its score, the class's typical score and threshold, and the code they share."""
+    e = html.escape
+    parts = ["<h2>Similarity</h2>",
+             f"<p>What each student wrote (<code>models.py</code> and the notebook's code cells), the course material "
+             f"discounted. The class's typical pair scores {rule.typical:.2f}; a pair is flagged at or above "
+             f"{rule.threshold:.2f} (README, \"Similarity\"). All pairs side by side in "
+             "<a href='similarity.html'>similarity.html</a>, flagged ones in <a href='similarity.csv'>similarity.csv"
+             "</a>.</p>"]
+    if not flagged:
+        parts.append("<p>No pair of submissions was flagged.</p>")
+        return "".join(parts)
+    parts.append("<table><tr><th>student</th><th>student</th><th>similarity</th><th>class typical</th>"
+                 "<th>shared code (the longest regions)</th></tr>")
+    for a, b, sim, *_ in flagged:
+        regions = shared.get((a, b)) or shared.get((b, a)) or []
+        code = "".join(f"<pre>{e(r)}</pre>" for r in regions) or "-"
+        parts.append(f"<tr><td>{e(a)}</td><td>{e(b)}</td><td class='num'>{sim:.2f}</td><td class='num'>"
+                     f"{rule.typical:.2f}</td><td><details><summary>{len(regions)} region(s)</summary>{code}"
+                     "</details></td></tr>")
+    parts.append("</table>")
     return "".join(parts)
 
 

@@ -74,7 +74,7 @@ def _without_magics(text):
     cell magic (``%%time``, ``%%bash``: the whole cell is not Python)."""
     if text.lstrip().startswith("%%"):
         return None
-    return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # ", line) if _SHELL_OR_MAGIC.match(line) else line
+    return "\n".join(_SHELL_OR_MAGIC.sub(r"\1pass  # \2", line) if _SHELL_OR_MAGIC.match(line) else line
                      for line in text.splitlines())
 
 
@@ -97,15 +97,16 @@ def _dotted(node):
 
 
 def _constructed_from_literals(node):
-    """``SomeClass(...)`` (a capitalised, dotted name) whose arguments are literals or plain names: a loss object,
-    an optimizer, a layer. A call of anything lower-case (``np.load``, ``model.fit``) is never kept."""
+    """``SomeClass(...)`` (a capitalised, dotted name) whose arguments are all literals: a loss object, an
+    optimizer, a layer. A call of anything lower-case (``np.load``, ``model.fit``), or one that reads a variable
+    (``DefaultModel(num_classes=data_manager.num_classes)``), is never kept."""
     if not isinstance(node, ast.Call):
         return False
     name = _dotted(node.func)
     if name is None or not name.split(".")[-1][:1].isupper():
         return False
     args = [*node.args, *(k.value for k in node.keywords)]
-    return all(_literal(a) or _dotted(a) is not None for a in args)
+    return all(_literal(a) for a in args)
 
 
 def _kept(node):
@@ -122,15 +123,19 @@ def _kept(node):
                                                               or _constructed_from_literals(node.value)):
             return "constant", tuple(t.id for t in targets)
         return "assignment", None
+    if isinstance(node, ast.Pass):
+        return "shell or magic line", None  # what _without_magics made of them
     return type(node).__name__.lower(), None
 
 
 def _segment(python, node):
     """The statement's own lines, its decorators included (``ast.get_source_segment`` starts at ``def``)."""
+    lines = python.splitlines()
     start = min([node.lineno, *(d.lineno for d in getattr(node, "decorator_list", []))])
-    if node.col_offset:  # after a ';' on a shared line: its text cannot be cut out by lines
+    rest = lines[node.end_lineno - 1][node.end_col_offset:].strip()
+    if node.col_offset or (rest and not rest.startswith("#")):  # a line shared with another statement (';')
         return ast.unparse(node)
-    return "\n".join(python.splitlines()[start - 1:node.end_lineno])
+    return "\n".join(lines[start - 1:node.end_lineno])
 
 
 def definitions(path):

@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from coursekit.grading.classview import check_table, gradebook, index_html, read_roster, write_index
+from coursekit.grading.similarity import Rule
 
 
 def _tests(scores):
@@ -89,13 +90,25 @@ def render(page, shot, width=1200, height=1600):
     return done.stderr
 
 
+FLAGGED = ([("ann", "bob", 0.93, 0.93, 0.9, 420)], Rule(typical=0.21, spread=0.05, threshold=0.7),
+           {("ann", "bob"): ["def fgsm_attack(model, x, y):\n    return x + eps * sign(g)  # <shared>"]})
+
+
+def test_a_flagged_pair_shows_its_score_the_class_typical_score_and_the_shared_code():
+    page = index_html(ROWS, NAMES, "grades", FLAGGED)
+    section = page[page.index("<h2>Similarity</h2>"):]
+    assert "0.93" in section and "0.21" in section and "0.70" in section
+    assert "def fgsm_attack(model, x, y):" in section and "&lt;shared&gt;" in section  # escaped
+    assert "No pair" in index_html(ROWS, NAMES, "grades", ([], FLAGGED[1], {}))
+
+
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                     reason="headless Chromium not installed (.ci/run installs Debian's chromium)")
 def test_the_page_renders_in_headless_chromium_without_console_errors(tmp_path):
     import numpy as np
     from PIL import Image
 
-    page = write_index(tmp_path, ROWS, NAMES, "FIT3181 A1 Part 3: grades", similar=[("ann", "bob", 0.93)])
+    page = write_index(tmp_path, ROWS, NAMES, "FIT3181 A1 Part 3: grades", similar=FLAGGED)
     shot = tmp_path / "index.png"
     log = render(page, shot)
     assert shot.is_file(), log[-2000:]
