@@ -37,6 +37,9 @@ def add_arguments(p):
     p.add_argument("--require-isolation", action="store_true",
                    help="grade no submission where the container allows neither namespaces nor a user id of the "
                         "submission's own (results.json then says so)")
+    p.add_argument("--template", type=Path, default=None,
+                   help="the models.py you handed out: a notebook handed in without its own models.py is graded on "
+                        "top of it (as for grade; default: the template's given classes)")
     p.add_argument("--wheel", type=Path, default=None,
                    help="a wheel of this project to put in the zip (default: built from this checkout)")
 
@@ -51,7 +54,9 @@ def run(args):
     out = out_dir(args.out)
     with data_errors():
         try:
-            target = build(out, settings, args.rubric, args.wheel, args.data)
+            if args.template is not None and not args.template.is_file():
+                raise FileNotFoundError(f"--template {args.template}: no such file (give the models.py you handed out)")
+            target = build(out, settings, args.rubric, args.wheel, args.data, args.template)
         except RuntimeError as exc:
             raise SystemExit(f"error: {exc}") from exc
     import zipfile

@@ -198,7 +198,8 @@ def grade_batch(submissions, config):
                 if bar.disable:  # a log, not a terminal: one line per submission, with the estimate
                     total = sum(t["score"] for t in tests)
                     print(f"graded {done}/{len(submissions)}: {outcome.name} ({outcome.status}, {total:g} points, "
-                          f"{outcome.seconds:.0f} s); {_eta(done, len(submissions), time.monotonic() - started)}",
+                          f"{outcome.seconds:.0f} s, {outcome.peak_mb} MB); "
+                          f"{_eta(done, len(submissions), time.monotonic() - started)}",
                           flush=True)
         bar.close()
     timed = board.timed()

@@ -73,9 +73,10 @@ class Settings:
 
 
 # ----------------------------------------------------------------------------------- building the zip
-def build(out, settings, rubric_path=None, wheel=None, data_dir=None):
+def build(out, settings, rubric_path=None, wheel=None, data_dir=None, template=None):
     """Write ``out/autograder.zip`` and return its path. ``wheel``: a built wheel of this project (default: built
-    here from the source checkout); ``data_dir``: the images to grade on (default: the kit's generated ones)."""
+    here from the source checkout); ``data_dir``: the images to grade on (default: the kit's generated ones);
+    ``template``: the ``models.py`` handed out, beneath a notebook handed in alone."""
     import shutil
     import tempfile
     import zipfile
@@ -106,6 +107,8 @@ def build(out, settings, rubric_path=None, wheel=None, data_dir=None):
             z.write(wheel, wheel.name)
             if rubric_path:
                 z.write(rubric_path, "rubric.toml")
+            if template:  # the models.py handed out: beneath a notebook handed in without one
+                z.write(template, "template_models.py")
             if data_dir:
                 for path in sorted(Path(data_dir).rglob("*")):
                     if path.is_file():
@@ -264,7 +267,8 @@ def prepare(base=None):
     if not images.is_dir():
         make_grader_images(source / "kit_images", seed=settings.seed)
         images = source / "kit_images"
-    Kit.build(images.resolve(), settings.seed).save(source / "kit")
+    template = source / "template_models.py"
+    Kit.build(images.resolve(), settings.seed, template if template.is_file() else None).save(source / "kit")
     print(f"the grading kit (images, trained model, attacks) is in {source / 'kit'} "
           f"({time.perf_counter() - started:.0f} s)")
     return 0

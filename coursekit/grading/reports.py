@@ -40,14 +40,16 @@ def results_json(outcome, tests, seed, versions):
     return {"score": round(sum(t["score"] for t in tests), 3), "execution_time": outcome.seconds,
             "output": f"grading_status: {outcome.status}" + (f" ({outcome.message})" if outcome.message else ""),
             "tests": tests, "extra_data": {"grading_status": outcome.status, "seed": seed, "versions": versions,
-                                           "isolation": outcome.isolation, "code": outcome.code}}
+                                           "isolation": outcome.isolation, "code": outcome.code,
+                                           "peak_memory_mb": outcome.peak_mb}}
 
 
 def report_md(outcome, tests):
     total, possible = sum(t["score"] for t in tests), sum(t["max_score"] for t in tests)
     lines = [f"# {outcome.name}: {total:g} / {possible:g}", "",
              f"Grading status: **{outcome.status}**" + (f" ({outcome.message})" if outcome.message else ""),
-             f"Time: {outcome.seconds} s", f"Isolation: {outcome.isolation or 'none recorded'}",
+             f"Time: {outcome.seconds} s; the submission's process peaked at {outcome.peak_mb} MB",
+             f"Isolation: {outcome.isolation or 'none recorded'}",
              *([f"Code graded: {outcome.code}"] if outcome.code else []), "", "| check | score | what was checked |", "| --- | --- | --- |"]
     lines += [f"| {t['name']} | {t['score']:g} / {t['max_score']:g} | {t['output'].replace('|', '/')} |"
               for t in tests]

@@ -36,6 +36,7 @@ class Outcome:
     seconds: float = 0.0
     output_tail: str = ""
     isolation: str = ""
+    peak_mb: int = 0  # the largest resident memory of the submission's processes (its worker)
     code: str = ""  # what the checks ran: "models.py", "the template's models.py and A1.ipynb", ... (and its notes)
 
 
@@ -171,11 +172,11 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
         cmd = command(level, (*run.hide, own), [sys.executable, "-m", "coursekit.grading.worker", "--work", str(work),
                                                 "--check-timeout", str(run.check_timeout), "--assignment", assignment],
                       ids, work, reads=reads)
-        status, message = _supervise(cmd, work, run, token, level)
+        status, message, peak_mb = _supervise(cmd, work, run, token, level)
         if level in SEPARATE_USER:
             sweep_user(ids[0])  # in a namespace none is left (it is gone); elsewhere this ends what left the group
         tail = (work / "output.log").read_text(errors="replace")[-3000:] if (work / "output.log").is_file() else ""
-        outcome = Outcome(name, "ok", isolation=level, output_tail=tail)
+        outcome = Outcome(name, "ok", isolation=level, output_tail=tail, peak_mb=peak_mb)
         with GRADER_LOCK:
             if hasattr(kit, "ready"):
                 kit.ready()  # a kit loaded from disk reads its model only now, after the submission's process is gone
@@ -185,9 +186,21 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
     return outcome
 
 
+def _reap(proc, block):
+    """``wait4`` on the submission's first process: sets ``proc.returncode`` and returns its rusage (which covers
+    every process of its tree that was waited for: the worker under ``unshare``/``setpriv``), or ``None`` while it
+    runs. ``Popen.poll`` would reap it without the rusage."""
+    pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
+    if pid == 0:
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
+
+
 def _supervise(cmd, work, run, token, level):
     """Run the submission's process to its end or its limit; every process it started is gone on return.
-    Returns ``(status, message)`` as far as the grader itself saw (``None`` when it ended by itself)."""
+    Returns ``(status, message, peak_mb)``: the status as far as the grader itself saw (``None`` when it ended by
+    itself) and the largest resident memory of any of its processes."""
     env = clean_environment(work / "home", token)
     proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, start_new_session=True, preexec_fn=run.limits.apply)
@@ -196,7 +209,8 @@ def _supervise(cmd, work, run, token, level):
     err_reader.start()
     deadline, status, message = time.monotonic() + run.timeout, None, ""
     cap = run.limits.written_mb * 2 ** 20
-    while proc.poll() is None:
+    usage = _reap(proc, block=False)
+    while usage is None:
         if time.monotonic() > deadline:
             status, message = "timeout", f"stopped after {run.timeout:g} s (the submission's time limit); " \
                                          "results so far kept"
@@ -205,9 +219,10 @@ def _supervise(cmd, work, run, token, level):
         if status:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)  # unshare and the namespace's first process: all go with it
+            usage = _reap(proc, block=True)
             break
         time.sleep(0.2)
-    proc.wait()
+        usage = _reap(proc, block=False)
     err_reader.join(timeout=10)
     if level == GROUP_ONLY:
         kill_token_holders(token)  # whatever left the process group
@@ -216,7 +231,7 @@ def _supervise(cmd, work, run, token, level):
     elif status is None and proc.returncode != 0:
         stderr = (errors[0] if errors else b"").decode(errors="replace").strip().splitlines()
         message = f"exit code {proc.returncode}" + (f": {stderr[-1][:300]}" if stderr else "")
-    return status, message
+    return status, message, round(usage.ru_maxrss / 1024)  # kilobytes on Linux
 
 
 def _judge(outcome, checks, rubric, replies_dir, kit, status, message):

@@ -194,6 +194,21 @@ for i in range(10000):
     except OSError:
         break
 ''',
+        # graded first (names sort): it tries to change the kit's inputs, which every later submission reads
+        "a_poisons_the_shared_inputs": STUB + f'''
+import json, os, pathlib
+settings = json.loads((pathlib.Path.cwd().parent / "inputs" / "settings.json").read_text())
+shared = pathlib.Path(settings.get("shared") or pathlib.Path.cwd().parent / "inputs")
+for path in [*shared.rglob("*"), shared]:
+    change = (lambda: path.write_bytes(b"poison")) if path.is_file() else (
+        lambda: (path / "extra.py").write_text("x = 1"))
+    for attempt in (change, lambda: os.chmod(path, 0o777)):
+        try:
+            attempt()
+            pathlib.Path({str(marker_dir / "shared_written")!r}).write_text(str(path))
+        except OSError:
+            pass
+''',
         "fork_bomb": STUB + '''
 import os
 while True:
@@ -338,6 +353,13 @@ def test_nothing_of_a_submission_runs_after_the_batch_or_rewrites_results(batch)
 
     leftovers = [p for p in Path("/proc").glob("[0-9]*") if _uid(p) is not None and _uid(p) >= UID_BASE]
     assert leftovers == []
+
+
+def test_the_kits_shared_inputs_stay_read_only(batch):
+    written = batch["markers"] / "shared_written"
+    assert not written.exists(), f"a submission changed {written.read_text()}"
+    assert batch["results"]["a_poisons_the_shared_inputs"]["extra_data"]["grading_status"] == "ok"
+    assert not _lost(batch["results"]["correct"])  # graded after it, on the same inputs
 
 
 def test_no_network_and_no_classmates_or_instructor_files(batch):

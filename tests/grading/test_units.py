@@ -80,7 +80,8 @@ def test_scores_come_from_the_rubric_and_optional_files_count_only_when_handed_i
     assert by["d"]["score"] == 0 and by["d"]["output"].startswith("not run (timeout)")
     result = results_json(outcome, tests, 7, {"keras": "3"})
     assert result["score"] == 2 and result["extra_data"] == {"grading_status": "timeout", "seed": 7,
-                                                             "versions": {"keras": "3"}, "isolation": "", "code": ""}
+                                                             "versions": {"keras": "3"}, "isolation": "", "code": "",
+                                                             "peak_memory_mb": 0}
     assert set(tests[0]) == {"name", "score", "max_score", "status", "output", "visibility"}
     lines = grades_csv([("s1", "timeout", tests)], list(rubric)).splitlines()
     assert lines[0] == "student,total,max,grading_status,a,b,c,d" and lines[1] == "s1,2.0,12.0,timeout,2.0,0.0,0.0,0.0"
@@ -151,3 +152,24 @@ def test_skip_connections_are_found_at_any_depth_and_inside_a_subclass_call():
     assert fit3181._has_add(functional(True), shape) and not fit3181._has_add(functional(False), shape)
     assert fit3181._has_add(outer, shape)
     assert fit3181._has_add(custom(True), shape) and not fit3181._has_add(custom(False), shape)  # traced call
+
+
+def test_a_saved_kit_keeps_the_template_a_notebook_is_graded_on(tmp_path):
+    import numpy as np
+
+    from coursekit.grading.fit3181 import Kit
+    from coursekit.grading.fit3181.common import TEMPLATE_GIVEN
+    from coursekit.nets.architectures import default_cnn
+
+    (tmp_path / "images" / "cats").mkdir(parents=True)
+    template = tmp_path / "handed_out_models.py"
+    template.write_text("class DefaultModel:\n    pass\n")
+    x = np.zeros((2, 32, 32, 3), np.float32)
+    kit = Kit(tmp_path / "images", 3, num_classes=3, model=default_cnn(32, 32, 3, 3), eval_x=x,
+              eval_y=np.zeros(2, np.int64), kit_adv={"fgsm": x}, template=template)
+    loaded = Kit.load(kit.save(tmp_path / "kit"))
+    assert loaded.template.read_text() == template.read_text() and loaded.seed == 3
+    shared = loaded.write_shared(tmp_path / "shared")
+    assert (shared / "template" / "models.py").read_text() == template.read_text()
+    (tmp_path / "kit" / "template_models.py").unlink()  # a kit saved before templates were kept
+    assert Kit.load(tmp_path / "kit").template == TEMPLATE_GIVEN
