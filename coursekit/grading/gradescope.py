@@ -215,8 +215,9 @@ echo "Python for the autograder: $PY ($("$PY" --version))"
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet -r "$SOURCE/constraints.txt"
 "$VENV/bin/python" -m pip install --quiet --no-deps "$SOURCE"/coursekit-*.whl
-# once for every submission: the kit's images, its trained model and its attacks (source/kit, private)
-"$VENV/bin/python" -m coursekit.grading.gradescope prepare
+# once for every submission: the kit's images, its trained model and its attacks (source/kit, private); -P: the
+# installed wheel, never a coursekit folder that happens to be in the current directory
+"$VENV/bin/python" -P -m coursekit.grading.gradescope prepare
 # the submission's user may run the environment (public code) but read nothing of source/
 chmod 755 "$ROOT"
 chmod -R go-rwx "$SOURCE"
@@ -233,7 +234,7 @@ mkdir -p "$ROOT/results"
 cat > "$ROOT/results/results.json" << 'JSON'
 {"score": 0, "execution_time": 0, "output": "The autograder stopped before it finished (it ran out of time or memory, or could not start). This is not a grade: please tell your instructor.", "tests": [], "extra_data": {"grading_status": "autograder-failed"}}
 JSON
-timeout --kill-after=10 __LIMIT__ "$ROOT/__VENV__/bin/python" -m coursekit.grading.gradescope run
+timeout --kill-after=10 __LIMIT__ "$ROOT/__VENV__/bin/python" -P -m coursekit.grading.gradescope run
 status=$?
 [ "$status" = 0 ] || echo "run_autograder: the grader ended with status $status; results.json says so" >&2
 exit 0

@@ -112,7 +112,8 @@ def main(zip_path, work, submissions, plan_path):
     for name in ("setup.sh", "run_autograder"):
         os.chmod(root / "source" / name, 0o755)  # Gradescope keeps the zip's modes; zipfile does not
     started = time.time()
-    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=ENV, capture_output=True, text=True)
+    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=ENV, capture_output=True, text=True,
+                           cwd=root / "source")  # where Gradescope runs it: no coursekit of the clone in reach
     runs = {"setup": {"returncode": setup.returncode, "seconds": round(time.time() - started, 1),
                       "output": setup.stdout[-3000:] + "\n--- stderr\n" + setup.stderr[-3000:]}}
     if setup.returncode != 0:
