@@ -9,14 +9,14 @@ from coursekit.grading import fit3181, others
 from coursekit.grading.data import make_grader_images
 from coursekit.grading.reports import grades_csv, scored_tests, versions, write_reports
 from coursekit.grading.rubric import load_rubric
-from coursekit.grading.sandbox import grade_one
+from coursekit.grading.sandbox import as_patterns, grade_one, submission_name
 from coursekit.progress import progress
 
 
 def expand(paths, marker="models.py"):
     """Submissions from the arguments: a ``.zip``, a folder with ``marker`` (a pattern, e.g. ``models.py``, or a
     tuple of them: ``models.py`` or a notebook), or a folder of those (one each)."""
-    patterns = (marker,) if isinstance(marker, str) else tuple(marker)
+    patterns = as_patterns(marker)
     found = []
     for path in map(Path, paths):
         if not path.exists():
@@ -30,7 +30,7 @@ def expand(paths, marker="models.py"):
             found += children
         else:
             raise ValueError(f"{path}: a submission is a folder holding {' or '.join(patterns)} or a .zip of one")
-    names = [_name(p) for p in found]
+    names = [submission_name(p) for p in found]
     clash = sorted({n for n in names if names.count(n) > 1})
     if clash:
         raise ValueError(f"two submissions share the name(s) {clash}: their reports would overwrite each other")
@@ -74,7 +74,7 @@ def _similarity(submissions, out, boilerplate):
     with tempfile.TemporaryDirectory(prefix="similarity_") as tmp:
         students = {}
         for submission in submissions:
-            name = _name(submission)
+            name = submission_name(submission)
             try:
                 folder = unpack(submission, Path(tmp) / name, ())
             except (OSError, ValueError):
@@ -119,10 +119,6 @@ class _Board:
 
     def timed(self):
         return sorted(self.rows.values(), key=lambda r: self.order.get(r[0], len(self.order)))
-
-
-def _name(submission):
-    return submission.stem if submission.suffix.lower() == ".zip" else submission.name
 
 
 def grade_batch(submissions, config):
@@ -173,7 +169,7 @@ def grade_batch(submissions, config):
     students = read_roster(c.roster) if c.roster else None
     vers = versions()
     title = {"fit3181": "FIT3181 A1 Part 3"}.get(c.assignment, c.assignment)
-    board = _Board(out, names, f"{title}: grades", [_name(s) for s in submissions])
+    board = _Board(out, names, f"{title}: grades", [submission_name(s) for s in submissions])
     with tempfile.TemporaryDirectory(prefix="grading_kit_") as shared:
         if c.assignment == "fit3181":  # the kit's inputs, once a batch, read-only to every submission
             kit.write_shared(Path(shared) / "inputs")

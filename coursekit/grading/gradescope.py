@@ -283,8 +283,10 @@ def find_submission(folder, marker=("models.py", "*.ipynb")):
     """What to grade in Gradescope's submission folder: the folder itself (a file matching ``marker``, a pattern
     or a tuple of them, at its top or in one of its folders), or the one ``.zip`` it holds. Raises
     ``NothingToGrade`` naming what was expected and found."""
+    from coursekit.grading.sandbox import as_patterns
+
     folder = Path(folder)
-    patterns = (marker,) if isinstance(marker, str) else tuple(marker)
+    patterns = as_patterns(marker)
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "__MACOSX" not in p.parts) if folder.is_dir() \
         else []
     if any(p.match(m) for p in files for m in patterns):

@@ -51,6 +51,17 @@ def markers(assignment):
     return MARKERS.get(assignment, ("*.py",))
 
 
+def as_patterns(marker):
+    """``marker`` (one file pattern or several) as a tuple of patterns."""
+    return (marker,) if isinstance(marker, str) else tuple(marker)
+
+
+def submission_name(submission):
+    """What a submission's reports are filed under: its folder's name, or its zip's without ``.zip``."""
+    submission = Path(submission)
+    return submission.stem if submission.suffix.lower() == ".zip" else submission.name
+
+
 def unpack(submission, into, marker="models.py"):
     """Copy a submission folder, or extract a ``.zip``, into ``into``; returns the (shallowest) folder holding a
     file matching ``marker`` (a pattern or a tuple of them, the first found wins), else ``into``."""
@@ -65,7 +76,7 @@ def unpack(submission, into, marker="models.py"):
     else:
         shutil.copytree(submission, into, dirs_exist_ok=True, symlinks=True,  # a link is copied as a link, never
                         ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".git"))  # followed
-    for pattern in (marker,) if isinstance(marker, str) else marker:
+    for pattern in as_patterns(marker):
         hits = sorted((p for p in into.rglob(pattern) if ".ipynb_checkpoints" not in p.parts),
                       key=lambda p: (len(p.parts), str(p)))
         if hits:
@@ -114,7 +125,7 @@ class Run:
     shared: Path = None  # the kit's inputs written once a batch (``share_read_only``); None: written per submission
 
 
-def _kit_inputs(kit, work, run, level, trusted):
+def _kit_inputs(kit, work, run, level):
     """Screen the handed-in model files (``kit.screened``) and write this submission's settings; the kit's shared
     inputs are read in place where the submission runs under a user id of its own (they are root's, read-only),
     and copied into its folder otherwise (the same user could change them for the next submission)."""
@@ -136,7 +147,7 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
     ``judge`` half here, on the replies and on ``kit`` (the grader's data, model and settings). Returns an
     ``Outcome``; nothing the submission's process does decides a score by itself. Safe to call from several
     threads at once on one kit (each works on its own copy of the kit's per-submission fields)."""
-    name = Path(submission).stem if Path(submission).suffix.lower() == ".zip" else Path(submission).name
+    name = submission_name(submission)
     start = time.perf_counter()
     marker = markers(assignment)
     level = run.isolation or available_level()
@@ -161,7 +172,7 @@ def grade_one(submission, kit, rubric, checks, run, assignment="fit3181"):
         reads = ()
         if assignment == "fit3181":
             with GRADER_LOCK:
-                reads = (_kit_inputs(mine, work, run, level, trusted),)
+                reads = (_kit_inputs(mine, work, run, level),)
         else:
             (work / "inputs" / "settings.json").write_text(json.dumps({"seed": kit.seed}))
         ids = fresh_ids()

@@ -70,6 +70,7 @@ def _import_submission(path, name="models", notebook=None):
 def _fit3181_code(submission, shared):
     """``(module file, notebook or None, what the report calls the module file)`` for a FIT3181 submission: its
     own ``models.py``, or the template's beneath a notebook handed in alone (as the 2022 notebook imports it)."""
+    from coursekit.grading.fit3181.kit import Kit
     from coursekit.grading.notebook_code import pick_notebook
 
     own = submission / "models.py"
@@ -77,7 +78,7 @@ def _fit3181_code(submission, shared):
     if own.is_file():
         return own, notebook, "models.py"
     if notebook is not None:
-        return shared / "template" / "models.py", notebook, "the template's models.py"
+        return shared / Kit.TEMPLATE_FILE, notebook, "the template's models.py"
     return None, None, "models.py"
 
 

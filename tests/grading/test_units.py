@@ -171,5 +171,5 @@ def test_a_saved_kit_keeps_the_template_a_notebook_is_graded_on(tmp_path):
     assert loaded.template.read_text() == template.read_text() and loaded.seed == 3
     shared = loaded.write_shared(tmp_path / "shared")
     assert (shared / "template" / "models.py").read_text() == template.read_text()
-    (tmp_path / "kit" / "template_models.py").unlink()  # a kit saved before templates were kept
+    (tmp_path / "kit" / "template" / "models.py").unlink()  # a kit saved before templates were kept
     assert Kit.load(tmp_path / "kit").template == TEMPLATE_GIVEN

@@ -33,6 +33,7 @@ class Kit:
     model_file: Path = None  # a saved kit's model, loaded by ``ready()`` (so the grader holds no TensorFlow while
     #                          the submission's process runs: on a 768 MB Gradescope container both would not fit)
 
+    TEMPLATE_FILE = "template/models.py"  # where the shared inputs and a saved kit keep the template
     SAVED = ("kit.json", "kit_model.h5", "eval_x.npy", "eval_y.npy", "kit_adv.npz", "images")
 
     @classmethod
@@ -68,18 +69,8 @@ class Kit:
     def save(self, folder):
         """Write the kit to ``folder`` (the Gradescope image keeps it): ``Kit.load`` gives back the same kit without
         training again. The folder holds the grader's secrets (its model, its attacks' results): keep it private."""
-        import shutil
-
-        from coursekit.nets.saving import save_h5
-
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(self.data_dir, folder / "images", dirs_exist_ok=True)
-        save_h5(self.model, folder / "kit_model.h5")
-        np.save(folder / "eval_x.npy", self.eval_x)
-        np.save(folder / "eval_y.npy", self.eval_y)
+        folder = self.write_shared(folder)  # the images, the model, the evaluation set, the template
         np.savez(folder / "kit_adv.npz", **self.kit_adv)
-        shutil.copyfile(self.template, folder / "template_models.py")
         (folder / "kit.json").write_text(json.dumps({"seed": self.seed, "value_range": list(self.value_range),
                                                      "num_classes": self.num_classes, "readable": self.readable}))
         return folder
@@ -98,8 +89,7 @@ class Kit:
         return cls(folder / "images", meta["seed"], value_range=tuple(meta["value_range"]),
                    num_classes=meta["num_classes"], readable=meta["readable"], eval_x=np.load(folder / "eval_x.npy"),
                    eval_y=np.load(folder / "eval_y.npy"), kit_adv=kit_adv, model_file=folder / "kit_model.h5",
-                   template=folder / "template_models.py" if (folder / "template_models.py").is_file() else
-                   TEMPLATE_GIVEN)
+                   template=folder / cls.TEMPLATE_FILE if (folder / cls.TEMPLATE_FILE).is_file() else TEMPLATE_GIVEN)
 
     def ready(self):
         """Load what a saved kit left on disk (the model, the data manager) before the checks are judged."""
@@ -117,22 +107,22 @@ class Kit:
     def write_shared(self, folder):
         """The inputs every submission's process reads, written once a batch: the images, the kit's model, the
         evaluation images and labels, and the template's ``models.py`` a notebook handed in alone is built on. The
-        caller makes the folder read-only to submissions (``sandbox.SharedInputs``)."""
+        caller makes the folder read-only to submissions (``sandbox.share_read_only``); ``save`` writes the same."""
         import shutil
 
         from coursekit.nets.saving import save_h5
 
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copytree(self.data_dir, folder / "images")
+        shutil.copytree(self.data_dir, folder / "images", dirs_exist_ok=True)
         if self.model is None:
             shutil.copyfile(self.model_file, folder / "kit_model.h5")
         else:
             save_h5(self.model, folder / "kit_model.h5")
         np.save(folder / "eval_x.npy", self.eval_x)
         np.save(folder / "eval_y.npy", self.eval_y)
-        (folder / "template").mkdir()
-        shutil.copyfile(self.template, folder / "template" / "models.py")
+        (folder / self.TEMPLATE_FILE).parent.mkdir(exist_ok=True)
+        shutil.copyfile(self.template, folder / self.TEMPLATE_FILE)
         return folder
 
     def write_settings(self, folder, shared):
