@@ -216,7 +216,8 @@ def main(argv=None):
     moon = results["double_moon_sweeps"]
     print(f"double-moon sweeps ({moon['trials']} trials x 10 settings x {moon['epochs']} epochs): project "
           f"{moon['project_seconds']} s, seed-style loop {moon['seed_style_seconds']} s "
-          f"(measured {moon['seed_style_measured_seconds']} s on a part, scaled by steps), {moon['speedup']}x")
+          f"(measured {moon['seed_style_measured_seconds']} s on a part, scaled by steps), {moon['speedup']}x; "
+          f"the project's first call (compiling its loops or loading them) {moon['first_call_seconds']} s before")
     for key, what in (("xla_default", "default CNN"), ("xla_yourmodel", "YourModel (3 blocks, BN)")):
         row = results[key]
         print(f"XLA on / off, {what} training: {row['ratio']} ({row['project']} vs {row['reference']} img/s)")

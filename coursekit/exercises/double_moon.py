@@ -1,12 +1,13 @@
 """RecVis A2 Part 1 in numpy: a two-layer net trained by hand-written backpropagation on "double moon" data.
 
 The network is ``Yo = Wo . ReLU(X Wi + bi) + bo`` with the logistic loss
-``s(Y, Yo) = log(1 + exp(-Y Yo))`` for labels ``Y`` in {-1, 1}. Everything here is numpy, as
-in the assignment: the point is to write the gradients by hand and check them numerically.
+``s(Y, Yo) = log(1 + exp(-Y Yo))`` for labels ``Y`` in {-1, 1}. The gradients are numpy, as
+in the assignment: the point is to write them by hand and check them numerically.
 
 ``train_loop`` keeps the seed's semantics (one randomly drawn example per SGD step; the full
 training and validation error recorded after every step). ``sgd_runs`` runs many such
-trainings side by side as one array program, which is what makes the sweeps fast.
+trainings on compiled loops (``double_moon_sgd``, Numba) that evaluate a point again only while
+its sign could have changed, which is what makes the sweeps fast.
 """
 from __future__ import annotations
 
@@ -108,86 +109,39 @@ class Runs:
     params: list           # per run: (Wi, bi, Wo, bo)
 
 
-def _augmented(X):
-    return np.concatenate([np.asarray(X, np.float64), np.ones((len(X), 1))], axis=1)
-
-
 def sgd_runs(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, block=16):
     """Train ``len(hs)`` networks by one-example SGD at once; record both errors after every step.
 
     ``hs`` and ``lrs`` give each run's hidden units and learning rate; ``draws[r, t]`` is the
     training example run ``r`` uses at step ``t``; ``Wi0[r]`` its initial ``[2 x h]`` weights
-    (the other parameters start at zero). Each step is exactly the seed's update.
+    (the other parameters start at zero). Each step is exactly the seed's update, in float64.
 
     The errors are exact but not recomputed from scratch for every point at every step: the
-    steps run in blocks, and within a block a point is re-evaluated only if its output could
-    have changed sign. That is decided by a bound on how far one update can move ``Yo(x)``:
-    ``|dYo(x)| <= |x~| (lr |x~_n| sum_j |Wo_j| |g_j| + sum_j |dWo_j| |w~_j'|) + |dbo|`` (``x~ = (x, 1)``,
-    ``g`` the hidden-unit gradient, ``w~_j'`` unit ``j``'s updated weights and bias), which
-    follows from ``|ReLU(a + e) - ReLU(a)| <= |e|`` and ``ReLU(a) <= |a|``.
+    steps run in blocks of ``block``, and within a block a point is evaluated again only while
+    a bound on how far the updates can move its output says its sign could have changed
+    (``coursekit.exercises.double_moon_sgd``, compiled with Numba; the runs share the cores).
     """
-    draws = np.asarray(draws)
-    R, T = draws.shape
+    from coursekit.exercises.double_moon_sgd import run_all
+
+    draws = np.ascontiguousarray(draws, dtype=np.int64)
+    if draws.ndim != 2:
+        raise ValueError(f"draws has shape {draws.shape}; expected runs x steps")
+    R = draws.shape[0]
     hs = [int(h) for h in hs]
     lrs = np.asarray(lrs, np.float64)
     if len(hs) != R or len(lrs) != R or len(Wi0) != R:
         raise ValueError(f"{R} runs in draws but {len(hs)} hs, {len(lrs)} lrs and {len(Wi0)} initial weights")
-    Hmax = max(hs)
-    Xtr, Ytr = np.asarray(Xtr, np.float64), np.asarray(Ytr, np.float64)
-    mask = np.zeros((R, Hmax))
-    Wi = np.zeros((R, 2, Hmax))
-    for r, h in enumerate(hs):
-        mask[r, :h] = 1.0
-        Wi[r, :, :h] = Wi0[r]
-    bi, Wo, bo = np.zeros((R, Hmax)), np.zeros((R, Hmax)), np.zeros(R)
-    sets = [(_augmented(Xtr), Ytr), (_augmented(Xval), np.asarray(Yval, np.float64))]
-    norms = [np.linalg.norm(Xa, axis=1) for Xa, _ in sets]
-    errors = [np.zeros((R, T)), np.zeros((R, T))]
-    xa_draws = _augmented(Xtr)[draws]                 # [R x T x 3]
-    x_norm = np.linalg.norm(xa_draws, axis=2)         # [R x T]
-    rows = np.arange(R)
-
-    for t0 in range(0, T, block):
-        B = min(block, T - t0)
-        Wb = np.empty((B, R, 3, Hmax))                 # parameters after each step: [Wi; bi]
-        Wob, bob = np.empty((B, R, Hmax)), np.empty((B, R))
-        bound_c, bound_e = np.empty((B, R)), np.empty((B, R))
-        for k in range(B):
-            t = t0 + k
-            xa, y = xa_draws[:, t], Ytr[draws[:, t]]
-            pre = np.einsum("rd,rdh->rh", xa[:, :2], Wi) + bi
-            H = np.maximum(pre, 0.0) * mask
-            Yo = np.einsum("rh,rh->r", H, Wo) + bo
-            delta = -y * sigm(-y * Yo)
-            g = (pre > 0) * Wo * delta[:, None]                  # d s / d pre (zero on padded units: Wo = 0)
-            dWo = -lrs[:, None] * delta[:, None] * H
-            Wi -= lrs[:, None, None] * xa[:, :2, None] * g[:, None, :]
-            bi -= lrs[:, None] * g
-            bound_c[k] = lrs * x_norm[rows, t] * np.sum(np.abs(Wo * g), axis=1)
-            Wo += dWo
-            bo -= lrs * delta
-            Wb[k, :, :2], Wb[k, :, 2] = Wi, bi
-            Wob[k], bob[k] = Wo, bo
-            bound_c[k] += np.sum(np.abs(dWo) * np.sqrt(np.sum(Wb[k] ** 2, axis=1)), axis=1)
-            bound_e[k] = lrs * np.abs(delta)
-        cum_c, cum_e = np.cumsum(bound_c, axis=0), np.cumsum(bound_e, axis=0)
-        for (Xa, Y), norm, err in zip(sets, norms, errors):
-            for r, h in enumerate(hs):
-                # exact outputs after the block's first step ...
-                Yo0 = np.maximum(Xa @ Wb[0, r, :, :h], 0.0) @ Wob[0, r, :h] + bob[0, r]
-                wrong0 = np.sign(Yo0) != Y
-                # ... and, for the points whose sign the bound cannot vouch for, after every step
-                reach = norm * (cum_c[-1, r] - cum_c[0, r]) + (cum_e[-1, r] - cum_e[0, r])
-                unsure = np.flatnonzero(reach * (1 + 1e-9) + 1e-12 >= np.abs(Yo0))
-                count = np.full(B, np.count_nonzero(wrong0), dtype=np.float64)
-                if B > 1 and len(unsure):
-                    Yo = np.einsum("kph,kh->kp", np.maximum(Xa[unsure] @ Wb[1:, r, :, :h], 0.0), Wob[1:, r, :h]) \
-                        + bob[1:, r, None]
-                    count[1:] += np.count_nonzero(np.sign(Yo) != Y[unsure], axis=1) \
-                        - np.count_nonzero(wrong0[unsure])
-                err[r, t0:t0 + B] = 100.0 * count / len(Y)
-    params = [(Wi[r, :, :h].copy(), bi[r, :h].copy(), Wo[r, :h].copy(), float(bo[r])) for r, h in enumerate(hs)]
-    return Runs(errors[0], errors[1], params)
+    if int(block) < 1:
+        raise ValueError(f"block={block}: it must be at least 1 step")
+    Xtr, Ytr, Xval, Yval = (np.ascontiguousarray(a, dtype=np.float64) for a in (Xtr, Ytr, Xval, Yval))
+    if draws.size and (draws.min() < 0 or draws.max() >= len(Xtr)):
+        raise ValueError(f"draws index examples {draws.min()}..{draws.max()}; there are {len(Xtr)} training examples")
+    Wi0 = [np.ascontiguousarray(w, dtype=np.float64) for w in Wi0]
+    for r, (w, h) in enumerate(zip(Wi0, hs)):
+        if w.shape != (2, h):
+            raise ValueError(f"Wi0[{r}] has shape {w.shape}; run {r} has h = {h}, so it must be (2, {h})")
+    tr_error, val_error, params = run_all(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, int(block))
+    return Runs(tr_error, val_error, params)
 
 
 def train_loop(Xtr, Ytr, Xval, Yval, h, lr, vis="all", nEpochs=100, seed=None, return_params=False):

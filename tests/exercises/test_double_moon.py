@@ -281,3 +281,50 @@ def test_batched_runs_take_relu_prime_0_as_0_like_the_plain_loop():
     _, _, params = _plain_loop(Xtr, Ytr, Xval, Yval, 0.5, draws[0], Wi0[0])
     for got, want in zip(runs.params[0], params):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15)
+
+
+def test_sgd_runs_names_draws_weights_and_block_that_do_not_fit():
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=30, seed=18)
+    Wi0, draws = [np.ones((2, 3))], np.zeros((1, 5), dtype=int)
+    with pytest.raises(ValueError, match=r"draws index examples 2\.\.30; there are 30"):
+        dm.sgd_runs(Xtr, Ytr, Xval, Yval, [3], [0.1], draws + np.arange(5) * 7 + 2, Wi0)
+    with pytest.raises(ValueError, match=r"Wi0\[0\] has shape \(3, 2\); run 0 has h = 3"):
+        dm.sgd_runs(Xtr, Ytr, Xval, Yval, [3], [0.1], draws, [np.ones((3, 2))])
+    with pytest.raises(ValueError, match="block=0"):
+        dm.sgd_runs(Xtr, Ytr, Xval, Yval, [3], [0.1], draws, Wi0, block=0)
+    with pytest.raises(ValueError, match="runs x steps"):
+        dm.sgd_runs(Xtr, Ytr, Xval, Yval, [3], [0.1], draws[0], Wi0)
+
+
+def test_runs_on_threads_equal_runs_one_after_another():
+    from coursekit.exercises.double_moon_sgd import run_all
+
+    Xtr, Ytr, Xval, Yval, _ = dm.load_double_moon(n=60, seed=19)
+    rng = np.random.default_rng(20)
+    hs, lrs = [1, 12, 3, 12], np.array([0.05, 0.1, 0.5, 0.02])
+    Wi0 = [rng.standard_normal((2, h)) for h in hs]
+    draws = rng.integers(60, size=(4, 150))
+    one = run_all(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, 16, threads=1)
+    many = run_all(Xtr, Ytr, Xval, Yval, hs, lrs, draws, Wi0, 16, threads=3)
+    np.testing.assert_array_equal(one[0], many[0])
+    np.testing.assert_array_equal(one[1], many[1])
+    for a, b in zip(one[2], many[2]):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(x, y)
+    assert [p[0].shape for p in one[2]] == [(2, h) for h in hs]
+
+
+def test_compiled_loops_do_without_a_cache_where_numba_has_no_folder_for_one(monkeypatch):
+    from coursekit.exercises import double_moon_sgd
+
+    asked = []
+
+    def njit(**options):
+        asked.append(options)
+        if options.get("cache"):
+            raise RuntimeError("cannot cache function 'f': no locator available for file 'f.py'")
+        return lambda function: ("compiled", function)
+
+    monkeypatch.setattr(double_moon_sgd, "njit", njit)
+    assert double_moon_sgd._compiled(len) == ("compiled", len)
+    assert asked == [{"nogil": True, "cache": True}, {"nogil": True}]
