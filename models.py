@@ -232,25 +232,34 @@ class DefaultModel(KerasClassifier):
         return network_view(self, np.shape(X)[1:], np.asarray(X[:32], np.float32))
 
     # -------------------------------------------------------------- evaluation
-    def predict_proba(self, X, batch_size=None):
-        """Class probabilities, one row per input (a softmax is applied to a logits network's outputs)."""
+    def predict_proba(self, X, batch_size=None, *, flip_tta=False):
+        """Class probabilities, one row per input (a softmax is applied to a logits network's outputs).
+
+        ``flip_tta=True`` averages them with the probabilities of the images mirrored left to right (test-time
+        augmentation: a network trained with flips sees two views of each image; it costs a second pass)."""
         X = np.asarray(X, dtype=np.float32)
+        out = self._probabilities(X, batch_size)
+        if flip_tta:
+            out = (out + self._probabilities(X[:, :, ::-1], batch_size)) / 2
+        return out
+
+    def _probabilities(self, X, batch_size):
         out = self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
         if self._view(X).kind == "logits":
             out = np.exp(out - out.max(axis=1, keepdims=True))
             out /= out.sum(axis=1, keepdims=True)
         return out
 
-    def predict(self, X, batch_size=None):
-        """Predicted class ids (int64), one per input."""
-        return np.argmax(self.predict_proba(X, batch_size), axis=1).astype(np.int64)
+    def predict(self, X, batch_size=None, *, flip_tta=False):
+        """Predicted class ids (int64), one per input (``flip_tta``: see ``predict_proba``)."""
+        return np.argmax(self.predict_proba(X, batch_size, flip_tta=flip_tta), axis=1).astype(np.int64)
 
-    def compute_accuracy(self, X_test, y_test, batch_size=None):
+    def compute_accuracy(self, X_test, y_test, batch_size=None, *, flip_tta=False):
         """Accuracy (a float in [0, 1]) of the predictions on ``X_test`` against ``y_test``.
 
         ``y_test`` holds class ids or one-hot rows (what a model compiled with
-        ``categorical_crossentropy`` is evaluated on)."""
-        return agreement(self.predict(X_test, batch_size), y_test)
+        ``categorical_crossentropy`` is evaluated on); ``flip_tta``: see ``predict_proba``."""
+        return agreement(self.predict(X_test, batch_size, flip_tta=flip_tta), y_test)
 
     # ------------------------------------------------------------------- plots
     def plot_progress(self, save_path=None):
@@ -319,7 +328,7 @@ class YourModel(DefaultModel):
     its best). Every other default is ``DefaultModel``'s; any argument overrides them.
     """
 
-    DEFAULTS = dict(num_blocks=3, feature_maps=32, drop_rate=0.2, batch_norm=True, is_augmentation=True,
+    DEFAULTS = dict(num_blocks=3, feature_maps=32, drop_rate=0.2, batch_norm=True, is_augmentation='crops',
                     optimizer='adam', batch_size=32, num_epochs=60, learning_rate=1e-3, patience=None,
                     schedule='cosine', weight_decay=0.05, label_smoothing=0.1)
     __init__ = init_with_defaults(DefaultModel.__init__, DEFAULTS)

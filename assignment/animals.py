@@ -208,7 +208,9 @@ def run(args):
     if args.compare_augmentation:
         compare("Q3.6 data augmentation", {
             "no augmentation": make_your_model(data_manager, args, "no_aug", is_augmentation=False),
-            "augmentation": make_your_model(data_manager, args, "aug", is_augmentation=True),
+            "augmentation (the recipe's crops)": make_your_model(data_manager, args, "aug"),
+            "augmentation (the template's set)": make_your_model(data_manager, args, "aug_template",
+                                                                 is_augmentation=True),
         }, data_manager, args, out, "compare_augmentation")
     if args.compare_mixup:
         compare("Q3.7 mixup", {

@@ -65,8 +65,12 @@ LOAD_AND_SCORE = """
 import sys, numpy as np, keras
 model = keras.models.load_model(sys.argv[1], compile=False)
 data = np.load(sys.argv[2])
-logits = model.predict(data["x"].astype("float32"), verbose=0)
-print(model.get_layer("pixels_to_unit").scale, float((logits.argmax(1) == data["y"]).mean()))
+x = data["x"].astype("float32")
+logits = model.predict(x, verbose=0)
+softmax = lambda z: np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True)
+both = softmax(logits.astype("float64")) + softmax(model.predict(x[:, :, ::-1], verbose=0).astype("float64"))
+print(model.get_layer("pixels_to_unit").scale, float((logits.argmax(1) == data["y"]).mean()),
+      float((both.argmax(1) == data["y"]).mean()))
 """
 
 
@@ -92,7 +96,9 @@ def test_the_h5_files_load_with_plain_keras_and_reproduce_the_printed_accuracy_f
                                  str(tmp_path / "test.npz")], cwd=tmp_path / "out", env=env, capture_output=True,
                                 text=True, timeout=300)
         assert scored.returncode == 0, scored.stderr[-3000:]
-        scale, accuracy = (float(v) for v in scored.stdout.split()[-2:])
+        scale, accuracy, flipped = (float(v) for v in scored.stdout.split()[-3:])
         assert scale == pytest.approx(1 / 255) and accuracy == pytest.approx(metrics[key], abs=1e-9), name
+        assert flipped == pytest.approx(metrics[key + "_flip_tta"], abs=1e-9), name
     assert "test accuracy " in done.stdout and "the .h5 file on raw test pixels" in done.stdout
+    assert "with flip test-time augmentation" in done.stdout
     assert metrics["machine"]["dtype_policy"] in ("float32", "mixed_bfloat16")

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import models
+from coursekit.training.augmentation import Augmentation
 from models import DefaultModel, YourModel
 
 TEMPLATE_ORDER = ["name", "width", "height", "depth", "num_blocks", "feature_maps", "num_classes", "drop_rate",
@@ -39,8 +40,9 @@ def test_your_models_defaults_are_the_recipe_the_readme_lists():
     model = YourModel(num_classes=3)
     config = model.train_config()
     assert (model.num_blocks, model.batch_norm, config.epochs, config.batch_size, config.schedule, config.augment,
-            config.weight_decay, config.label_smoothing, config.patience) == (3, True, 60, 32, "cosine", True, 0.05,
+            config.weight_decay, config.label_smoothing, config.patience) == (3, True, 60, 32, "cosine", "crops", 0.05,
                                                                               0.1, None)
+    assert config.augmentation == Augmentation.crops()
     positional_call = YourModel("n", 32, 32, 3, 2)   # positional arguments still land on the template's names
     assert (positional_call.name, positional_call.num_blocks, positional_call.learning_rate) == ("n", 2, 1e-3)
 
@@ -175,3 +177,25 @@ def test_data_that_does_not_fit_the_network_is_refused_with_the_fix(blobs_manage
         DefaultModel(num_classes=3, verbose=False).fit(blobs_manager, num_epochs=1)
     with pytest.raises(ValueError, match="num_classes=len\\(data_manager.classes\\)"):
         DefaultModel(width=16, height=16, num_classes=2, verbose=False).fit(blobs_manager, num_epochs=1)
+
+
+def test_flip_tta_averages_the_probabilities_of_the_image_and_its_mirror():
+    import keras
+
+    # a network that sees where the bright half of the image is: mirroring swaps its two classes
+    inputs = keras.Input((4, 4, 1))
+    halves = keras.layers.Conv2D(2, (4, 4), use_bias=False, name="halves")(inputs)
+    logits = keras.layers.Flatten()(halves)
+    net = DefaultModel(width=4, height=4, depth=1, num_classes=2, verbose=False)
+    net.model = keras.Model(inputs, logits)
+    left = np.zeros((4, 4, 1, 2), np.float32)
+    left[:, :2, 0, 0], left[:, 2:, 0, 1] = 1.0, 1.0
+    net.model.get_layer("halves").set_weights([left])
+    X = np.zeros((3, 4, 4, 1), np.float32)
+    X[0, :, :2], X[1, :, 2:], X[2, :, :1] = 1.0, 1.0, 0.5
+    plain, mirrored = net.predict_proba(X), net.predict_proba(X[:, :, ::-1])
+    assert (plain.argmax(1) == [0, 1, 0]).all() and (mirrored.argmax(1) == [1, 0, 1]).all()
+    np.testing.assert_allclose(net.predict_proba(X, flip_tta=True), (plain + mirrored) / 2, rtol=1e-6)
+    np.testing.assert_allclose(net.predict_proba(X, flip_tta=True), 0.5, rtol=1e-6)  # this network: a tie
+    assert net.compute_accuracy(X, [0, 1, 0]) == 1.0 and net.predict(X, flip_tta=True).shape == (3,)
+    assert net.compute_accuracy(X, [0, 1, 0], flip_tta=True) < 1.0

@@ -28,6 +28,18 @@ def accuracy(model, x, y, batch_size=512) -> float:
     return agreement(predict_classes(model, x, batch_size), y)
 
 
+def flip_tta_accuracy(model, x, y, batch_size=512) -> float:
+    """Accuracy with flip test-time augmentation: ``model``'s (a logits network's) softmax on each image and
+    on its left-right mirror (``x`` channels-last), averaged, then the argmax."""
+    x = np.asarray(x, np.float32)
+    probabilities = 0.0
+    for view in (x, x[:, :, ::-1]):
+        logits = np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64)
+        e = np.exp(logits - logits.max(axis=1, keepdims=True))
+        probabilities = probabilities + e / e.sum(axis=1, keepdims=True)
+    return agreement(np.argmax(probabilities, axis=1), y)
+
+
 class KerasClassifier:
     """Base of the wrappers that hold a Keras network in ``self.model``: ``predict`` and ``compute_accuracy``."""
 

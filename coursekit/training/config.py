@@ -9,6 +9,9 @@ from coursekit.training.optimizers import check_optimizer_name
 from coursekit.training.runtime import check_jit_compile
 from coursekit.training.trainer import AdversarialTraining
 
+# augment="crops": the augmentation a name stands for
+AUGMENTATION_PRESETS = {"crops": Augmentation.crops}
+
 SCHEDULES = ("constant", "cosine")
 # settings that do not change what a run computes: left out of the resume fingerprint
 _NOT_FINGERPRINTED = ("verbose", "jit_compile")
@@ -23,7 +26,8 @@ class TrainConfig:
     after ``warmup_epochs`` of a linear rise from 0) and ``weight_decay`` (decoupled, as
     AdamW) build it. ``label_smoothing`` applies to the default cross-entropy; ``loss`` replaces that loss
     (one-hot targets, logits). ``augment`` turns the preprocessing-layer augmentation on for data in
-    ``value_range``: ``True`` for the template's mild set, an ``Augmentation`` for other strengths;
+    ``value_range``: ``True`` for the template's mild set, ``"crops"`` for flips and whole-pixel shifts
+    (``Augmentation.crops()``, YourModel's default), an ``Augmentation`` for other strengths;
     ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an ``AdversarialTraining``. ``patience``
     enables early stopping on ``monitor`` (best weights restored).
     ``seed`` drives everything random. ``jit_compile``: ``None`` takes the run-wide setting, else ``'auto'``,
@@ -39,7 +43,7 @@ class TrainConfig:
     warmup_epochs: float = 0.0
     weight_decay: float = 0.0
     label_smoothing: float = 0.0
-    augment: bool | Augmentation = False
+    augment: bool | str | Augmentation = False
     value_range: tuple = (-1.0, 1.0)
     mixup_alpha: float = 0.0
     sam_rho: float = 0.0
@@ -71,8 +75,10 @@ class TrainConfig:
                 problems.append(f"{name} must be >= 0 (0 = off), got {getattr(self, name)!r}")
         if not 0 <= self.label_smoothing < 1:
             problems.append(f"label_smoothing must be in [0, 1), got {self.label_smoothing!r}")
-        if not isinstance(self.augment, (bool, Augmentation)):
-            problems.append(f"augment must be True, False or an Augmentation(...), got {self.augment!r}")
+        preset = isinstance(self.augment, str) and self.augment in AUGMENTATION_PRESETS
+        if not (isinstance(self.augment, (bool, Augmentation)) or preset):
+            problems.append(f"augment must be True, False, {', '.join(map(repr, AUGMENTATION_PRESETS))} or an "
+                            f"Augmentation(...), got {self.augment!r}")
         lo, hi = self.value_range
         if not lo < hi:
             problems.append(f"value_range must be (low, high) with low < high, got {self.value_range!r}")
@@ -95,6 +101,8 @@ class TrainConfig:
         """The ``Augmentation`` this run trains with, or ``None`` when ``augment`` is off."""
         if self.augment is False:
             return None
+        if isinstance(self.augment, str):
+            return AUGMENTATION_PRESETS[self.augment]()
         return Augmentation() if self.augment is True else self.augment
 
     def replace(self, **changes):

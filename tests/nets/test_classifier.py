@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import pytest
 
-from coursekit.nets.classifier import KerasClassifier, accuracy, agreement, predict_classes
+from coursekit.nets.classifier import KerasClassifier, accuracy, agreement, flip_tta_accuracy, predict_classes
 
 
 def _fixed(weights, bias):
@@ -41,3 +41,17 @@ def test_wrappers_share_predict_and_compute_accuracy():
     w = Wrapper()
     np.testing.assert_array_equal(w.predict(x), [0, 1, 1])
     assert w.compute_accuracy(x, [0, 1, 0]) == pytest.approx(2 / 3)
+
+
+def test_flip_tta_averages_the_softmax_of_each_image_and_its_mirror():
+    # logits: the left column's mean and the right column's mean, scaled; mirroring swaps them
+    inputs = keras.Input((1, 2, 1))
+    conv = keras.layers.Conv2D(2, (1, 2), use_bias=False)
+    model = keras.Model(inputs, keras.layers.Flatten()(conv(inputs)))
+    conv.set_weights([np.array([[[[3.0, 0.0]], [[0.0, 1.0]]]], np.float32)])
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 2.5]], np.float32).reshape(3, 1, 2, 1)
+    # plain: [3, 0] -> 0, [0, 1] -> 1, [3, 2.5] -> 0; mirrored: [0, 1] -> 1, [3, 0] -> 0, [7.5, 1] -> 0
+    assert accuracy(model, x, [0, 1, 0]) == 1.0
+    # averaged softmax: the first two tie-break towards the class with the larger logit gap (3 vs 1)
+    assert flip_tta_accuracy(model, x, [0, 0, 0]) == 1.0
+    assert flip_tta_accuracy(model, x, [0, 1, 0]) == pytest.approx(2 / 3)

@@ -72,8 +72,10 @@ def test_train_config_takes_true_for_the_template_set_or_an_augmentation():
     assert TrainConfig(num_classes=3).augmentation is None
     strong = TrainConfig(num_classes=3, augment=Augmentation(zoom=(-0.3, 0.1)))
     assert strong.fingerprint() != strong.replace(augment=Augmentation(zoom=(-0.2, 0.1))).fingerprint()
-    with pytest.raises(ValueError, match=r"augment must be True, False or an Augmentation"):
-        TrainConfig(num_classes=3, augment={"zoom": 0.3})
+    assert TrainConfig(num_classes=3, augment="crops").augmentation == Augmentation.crops()
+    for bad in ({"zoom": 0.3}, "crop"):
+        with pytest.raises(ValueError, match=r"augment must be True, False, 'crops' or an Augmentation"):
+            TrainConfig(num_classes=3, augment=bad)
 
 
 def test_fit_trains_with_the_configured_augmentation(monkeypatch):
@@ -88,3 +90,21 @@ def test_fit_trains_with_the_configured_augmentation(monkeypatch):
     config = TrainConfig(num_classes=3, epochs=1, batch_size=8, augment=Augmentation(zoom=(-0.3, 0.1)), verbose=False)
     fit_module.fit_classifier(net, (x, y), None, config)
     assert built and built[0]["zoom"] == (-0.3, 0.1) and built[0]["seed"] == 0
+
+
+def test_crops_shift_whole_pixels_per_image_with_the_border_reflected():
+    crops = Augmentation.crops()
+    assert crops.describe() == "flip, translation 0.125, nearest resampling"
+    x = np.tile(np.arange(16, dtype=np.float32)[None, None, :, None], (32, 16, 1, 3))  # column index as value
+    out = np.asarray(build_augmenter((0.0, 15.0), seed=5, **crops.as_kwargs())(x, training=True))
+    assert set(np.unique(out)) <= set(range(16))  # nearest: every value is a pixel of the image, no blend
+    rows = out[:, 8, :, 0]
+    steps = np.abs(np.diff(rows, axis=1))
+    assert (steps <= 1).all()  # neighbours stay neighbours: a shift (maybe flipped), reflected at the border
+    assert len({tuple(r) for r in rows}) > 4  # each image its own shift and flip
+    assert (rows != np.arange(16)).any(axis=1).mean() > 0.5
+    blurred = np.asarray(build_augmenter((0.0, 15.0), seed=5, flip=None, translation=0.125, rotation=0, zoom=0,
+                                         contrast=0)(x, training=True))
+    assert not set(np.unique(blurred)) <= set(range(16))  # bilinear (the default) blends neighbours
+    with pytest.raises(ValueError, match="interpolation must be one of bilinear, nearest"):
+        Augmentation(interpolation="bicubic")
