@@ -323,14 +323,15 @@ class YourModel(DefaultModel):
 
     Its defaults (``YourModel.DEFAULTS``) are the recipe that trained best on the real Animals
     images at 32x32 (README, "YourModel's defaults"): three blocks from 32 filters with batch
-    norm, augmentation, Adam 1e-3 with decoupled weight decay 0.05 and a cosine decay over
-    60 epochs, label smoothing 0.1, batch 32, no early stopping (the cosine's last epochs are
-    its best). Every other default is ``DefaultModel``'s; any argument overrides them.
+    norm, flips and whole-pixel shifts of up to 6 px (``'crops'``), mixup 0.2, Adam 1e-3 with
+    decoupled weight decay 0.05 and a cosine decay over 60 epochs, label smoothing 0.1, batch 32,
+    no early stopping (the cosine's last epochs are its best). Every other default is
+    ``DefaultModel``'s; any argument overrides them.
     """
 
     DEFAULTS = dict(num_blocks=3, feature_maps=32, drop_rate=0.2, batch_norm=True, is_augmentation='crops',
                     optimizer='adam', batch_size=32, num_epochs=60, learning_rate=1e-3, patience=None,
-                    schedule='cosine', weight_decay=0.05, label_smoothing=0.1)
+                    schedule='cosine', weight_decay=0.05, label_smoothing=0.1, mixup_alpha=0.2)
     __init__ = init_with_defaults(DefaultModel.__init__, DEFAULTS)
 
     def build_cnn(self):

@@ -214,7 +214,7 @@ def run(args):
         }, data_manager, args, out, "compare_augmentation")
     if args.compare_mixup:
         compare("Q3.7 mixup", {
-            "no mixup": make_your_model(data_manager, args, "no_mixup"),
+            "no mixup": make_your_model(data_manager, args, "no_mixup", mixup_alpha=0.0),
             f"mixup alpha={args.mixup_alpha}": make_your_model(data_manager, args, "mixup",
                                                                 mixup_alpha=args.mixup_alpha),
         }, data_manager, args, out, "compare_mixup")

@@ -42,7 +42,7 @@ def test_your_models_defaults_are_the_recipe_the_readme_lists():
     assert (model.num_blocks, model.batch_norm, config.epochs, config.batch_size, config.schedule, config.augment,
             config.weight_decay, config.label_smoothing, config.patience) == (3, True, 60, 32, "cosine", "crops", 0.05,
                                                                               0.1, None)
-    assert config.augmentation == Augmentation.crops()
+    assert config.augmentation == Augmentation.crops() and config.mixup_alpha == 0.2
     positional_call = YourModel("n", 32, 32, 3, 2)   # positional arguments still land on the template's names
     assert (positional_call.name, positional_call.num_blocks, positional_call.learning_rate) == ("n", 2, 1e-3)
 

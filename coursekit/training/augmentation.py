@@ -31,8 +31,8 @@ class Augmentation:
     interpolation: str = "bilinear"
 
     @classmethod
-    def crops(cls, shift=0.125):
-        """Flips and whole-pixel shifts of up to ``shift`` of a side, the border reflected (4 px at 32x32), and
+    def crops(cls, shift=0.1875):
+        """Flips and whole-pixel shifts of up to ``shift`` of a side, the border reflected (6 px at 32x32), and
         nothing else: a random crop of the image padded by reflection, as the fast-training records use."""
         return cls(flip="horizontal", translation=shift, rotation=0.0, zoom=0.0, contrast=0.0,
                    interpolation="nearest")

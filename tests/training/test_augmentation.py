@@ -94,7 +94,7 @@ def test_fit_trains_with_the_configured_augmentation(monkeypatch):
 
 def test_crops_shift_whole_pixels_per_image_with_the_border_reflected():
     crops = Augmentation.crops()
-    assert crops.describe() == "flip, translation 0.125, nearest resampling"
+    assert crops.describe() == "flip, translation 0.1875, nearest resampling"
     x = np.tile(np.arange(16, dtype=np.float32)[None, None, :, None], (32, 16, 1, 3))  # column index as value
     out = np.asarray(build_augmenter((0.0, 15.0), seed=5, **crops.as_kwargs())(x, training=True))
     assert set(np.unique(out)) <= set(range(16))  # nearest: every value is a pixel of the image, no blend
