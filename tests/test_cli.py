@@ -80,8 +80,8 @@ def test_animals_task_runs_every_comparison_tuning_and_the_adversarial_part(tmp_
                  "--sam", "--adversarial"], tmp_path, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     out = tmp_path / "out"
-    for key in ("compare_skip", "compare_augmentation", "compare_mixup", "compare_sam"):
-        assert len(json.loads((out / f"{key}.json").read_text())) == 2, key
+    for key, runs in (("compare_skip", 2), ("compare_augmentation", 3), ("compare_mixup", 2), ("compare_sam", 2)):
+        assert len(json.loads((out / f"{key}.json").read_text())) == runs, key  # augmentation: none, crops, template
         assert (out / f"{key}.png").is_file(), key
     assert len(json.loads((out / "tuning.json").read_text())) == 12
     robustness = json.loads((out / "robustness.json").read_text())
