@@ -36,7 +36,7 @@ from coursekit.datasets.labels import class_ids
 from coursekit.datasets.preprocessing import SimplePreprocessor  # noqa: F401
 from coursekit.defaults import init_with_defaults
 from coursekit.keras2_habits import keras2_habits  # noqa: F401
-from coursekit.nets.classifier import KerasClassifier, agreement
+from coursekit.nets.classifier import KerasClassifier, agreement, mirror_averaged, softmax_rows
 from coursekit.nets.network import keras_model_of, network_view  # noqa: F401
 from coursekit.nets.saving import load_h5, save_h5
 from coursekit.nets.student_models import as_functional, output_kind  # noqa: F401
@@ -238,17 +238,14 @@ class DefaultModel(KerasClassifier):
         ``flip_tta=True`` averages them with the probabilities of the images mirrored left to right (test-time
         augmentation: a network trained with flips sees two views of each image; it costs a second pass)."""
         X = np.asarray(X, dtype=np.float32)
-        out = self._probabilities(X, batch_size)
-        if flip_tta:
-            out = (out + self._probabilities(X[:, :, ::-1], batch_size)) / 2
-        return out
+        return mirror_averaged(self._probabilities(batch_size), X) if flip_tta else self._probabilities(batch_size)(X)
 
-    def _probabilities(self, X, batch_size):
-        out = self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
-        if self._view(X).kind == "logits":
-            out = np.exp(out - out.max(axis=1, keepdims=True))
-            out /= out.sum(axis=1, keepdims=True)
-        return out
+    def _probabilities(self, batch_size):
+        """A function of ``X`` giving this network's class probabilities (a softmax over logits outputs)."""
+        def probabilities(X):
+            out = self._require_model().predict(X, batch_size=batch_size or max(self.batch_size, 256), verbose=0)
+            return softmax_rows(out) if self._view(X).kind == "logits" else out
+        return probabilities
 
     def predict(self, X, batch_size=None, *, flip_tta=False):
         """Predicted class ids (int64), one per input (``flip_tta``: see ``predict_proba``)."""

@@ -28,16 +28,25 @@ def accuracy(model, x, y, batch_size=512) -> float:
     return agreement(predict_classes(model, x, batch_size), y)
 
 
+def softmax_rows(logits):
+    """The softmax of each row of ``logits``, without overflow."""
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def mirror_averaged(probabilities, x):
+    """``(probabilities(x) + probabilities(x mirrored left to right)) / 2`` for channels-last images ``x``: flip
+    test-time augmentation."""
+    return (probabilities(x) + probabilities(x[:, :, ::-1])) / 2
+
+
 def flip_tta_accuracy(model, x, y, batch_size=512) -> float:
     """Accuracy with flip test-time augmentation: ``model``'s (a logits network's) softmax on each image and
     on its left-right mirror (``x`` channels-last), averaged, then the argmax."""
-    x = np.asarray(x, np.float32)
-    probabilities = 0.0
-    for view in (x, x[:, :, ::-1]):
-        logits = np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64)
-        e = np.exp(logits - logits.max(axis=1, keepdims=True))
-        probabilities = probabilities + e / e.sum(axis=1, keepdims=True)
-    return agreement(np.argmax(probabilities, axis=1), y)
+    def probabilities(view):
+        return softmax_rows(np.asarray(model.predict(view, batch_size=batch_size, verbose=0), np.float64))
+
+    return agreement(np.argmax(mirror_averaged(probabilities, np.asarray(x, np.float32)), axis=1), y)
 
 
 class KerasClassifier:
