@@ -116,7 +116,7 @@ def _conv_norm(x, filters, name, norm, groups, strides=1, kernel=3, relu=True, z
 
 
 def imagenette_resnet(size=64, widths=(48, 96, 192, 384), norm="group", groups=8, dropout=0.2, num_classes=10,
-                      input_scale=None, name="imagenette_resnet"):
+                      input_scale=None, test_size=None, name="imagenette_resnet"):
     """Technion HW2 Task 3, the passing design: a residual CNN with no BatchNormalization, from scratch.
 
     A strided 4x4 stem takes the 64 px image to 32 px at ``widths[0]`` channels (it sees every pixel, at a
@@ -126,12 +126,17 @@ def imagenette_resnet(size=64, widths=(48, 96, 192, 384), norm="group", groups=8
     float32 linear layer to the logits. ``norm``: ``"group"`` (GroupNorm, ``groups`` groups), ``"layer"`` or
     ``"none"``. Inputs are pixels scaled to [0, 1]; with ``input_scale`` (e.g. ``1 / 255``) a ``Rescaling`` layer
     first multiplies them by it, so the network takes raw pixel values (it has no weights: the two variants share
-    theirs, see ``coursekit.nets.pixel_models``).
+    theirs, see ``coursekit.nets.pixel_models``). ``size=None`` takes images of any size (progressive resizing
+    trains on smaller ones first); with ``test_size`` a weightless ``Resizing`` layer enlarges the input to
+    ``test_size`` x ``test_size`` first (testing above the training size makes up for random crops showing objects
+    larger than whole images do: Touvron et al., 2019, "Fixing the train-test resolution discrepancy").
     """
     if norm not in NORMS:
         raise ValueError(f"norm must be one of {', '.join(NORMS)}, got {norm!r}")
     inputs = keras.Input((size, size, 3), name="image")
     x = inputs if input_scale is None else layers.Rescaling(input_scale, name="pixels_to_unit")(inputs)
+    if test_size is not None and test_size != size:
+        x = layers.Resizing(test_size, test_size, interpolation="bilinear", name="test_resize")(x)
     x = _conv_norm(x, widths[0], "stem", norm, groups, strides=2, kernel=4)
     for s, filters in enumerate(widths, start=1):
         if s > 1:

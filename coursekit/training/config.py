@@ -28,7 +28,10 @@ class TrainConfig:
     (one-hot targets, logits). ``augment`` turns the preprocessing-layer augmentation on for data in
     ``value_range``: ``True`` for the template's mild set, ``"crops"`` for flips and whole-pixel shifts
     (``Augmentation.crops()``, YourModel's default), an ``Augmentation`` for other strengths;
-    ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an ``AdversarialTraining``. ``patience``
+    ``mixup_alpha`` and ``sam_rho`` are 0 when off; ``adversarial`` is an ``AdversarialTraining``.
+    ``progressive_resizing=(size, n)`` trains the first ``n`` epochs on batches resized to ``size`` x ``size``
+    after augmentation (progressive resizing: cheaper early epochs, then the data's own size; the network must
+    accept any image size, e.g. ``keras.Input((None, None, 3))``). ``patience``
     enables early stopping on ``monitor`` (best weights restored).
     ``seed`` drives everything random. ``jit_compile``: ``None`` takes the run-wide setting, else ``'auto'``,
     ``True`` or ``False``. ``output_kind`` states what a student's network outputs when it cannot be read.
@@ -48,6 +51,7 @@ class TrainConfig:
     mixup_alpha: float = 0.0
     sam_rho: float = 0.0
     adversarial: AdversarialTraining | None = None
+    progressive_resizing: tuple | None = None
     patience: int | None = None
     monitor: str = "val_accuracy"
     seed: int = 0
@@ -85,6 +89,15 @@ class TrainConfig:
         if self.adversarial is not None and not isinstance(self.adversarial, AdversarialTraining):
             problems.append(f"adversarial must be an AdversarialTraining(eps, steps, step_size), "
                             f"got {type(self.adversarial).__name__}")
+        if self.progressive_resizing is not None:
+            resize = self.progressive_resizing
+            if not (isinstance(resize, (tuple, list)) and len(resize) == 2
+                    and all(isinstance(v, int) and not isinstance(v, bool) for v in resize)
+                    and resize[0] >= 8 and 1 <= resize[1] < int(self.epochs)):
+                problems.append(f"progressive_resizing must be (size, epochs) with size >= 8 and 1 <= epochs < "
+                                f"{self.epochs} (the run's epochs), or None, got {resize!r}")
+            else:
+                object.__setattr__(self, "progressive_resizing", (int(resize[0]), int(resize[1])))
         if self.patience is not None and (int(self.patience) != self.patience or self.patience < 1):
             problems.append(f"patience must be a positive integer or None (no early stopping), got {self.patience!r}")
         if self.output_kind not in (None, "logits", "probabilities"):

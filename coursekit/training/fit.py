@@ -86,6 +86,9 @@ def fit_classifier(net, train, valid=None, config=None, *, callbacks=(), strateg
     def build_trainer(model):
         trainer = ClassifierTrainer(model, c, augmenter=None if c.augmentation is None else
                                     build_augmenter(c.value_range, seed=c.seed, **c.augmentation.as_kwargs()))
+        if c.progressive_resizing is not None:
+            size, low_epochs = c.progressive_resizing
+            trainer.low_res = (size, low_epochs * steps)
         optimizer = get_optimizer(c.optimizer, c.learning_rate, c.weight_decay,
                                   decay_steps=c.epochs * steps if c.schedule == "cosine" else None,
                                   warmup_steps=round(c.warmup_epochs * steps))

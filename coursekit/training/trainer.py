@@ -61,6 +61,7 @@ class ClassifierTrainer(BuildFromExampleBatch):
         self.sam_rho = float(config.sam_rho)
         self.adversarial = config.adversarial
         self.seed = int(config.seed) % (2 ** 31)
+        self.low_res = None  # (size, steps): fit_classifier sets it from config.progressive_resizing
         self.example_batch = None  # (x, one-hot y) numpy rows: builds the trainer under a strategy (below)
 
     def call(self, x, training=False):
@@ -76,6 +77,8 @@ class ClassifierTrainer(BuildFromExampleBatch):
         without them they are drawn here, which XLA cannot compile."""
         if self.augmenter is not None:
             x = self.augmenter(x, training=True)
+        if self.low_res is not None:
+            x = self._resized_early(x, *self.low_res)
         if self.mixup_alpha > 0:
             if draws is not None and MIXUP_LAM in draws:
                 x, y = mix_batch(x, y, draws[MIXUP_LAM], tf.argsort(draws[MIXUP_KEY]))
@@ -88,6 +91,14 @@ class ClassifierTrainer(BuildFromExampleBatch):
                              clip_max=a.value_range[1], noise=start_noise(tf.shape(x), self._step_seed(2), x.dtype))
             return x, x_adv, y
         return x, None, y
+
+    def _resized_early(self, x, size, steps):
+        """``x`` resized to ``size`` x ``size`` during the first ``steps`` optimizer steps, else as it is.
+
+        Read from the step counter, so a resumed run resizes exactly where an uninterrupted one would."""
+        # the branches' shapes differ, so the traced step sees an unknown height and width and serves both phases
+        return tf.cond(self.optimizer.iterations < steps,
+                       lambda: tf.image.resize(x, [size, size], antialias=True), lambda: x)
 
     def train_step(self, data):
         x, y = data[0], data[1]
