@@ -106,6 +106,7 @@ def run(args):
     from coursekit.nets.pixel_models import float32_copy, pixel_model
     from coursekit.nets.saving import save_h5
     from coursekit.nets.small_nets import imagenette_cnn, imagenette_resnet, model_size_mb
+    from coursekit.nets.test_size import best_test_size
     from coursekit.report.plots import plot_image_grid, plot_noise_robustness, plot_progress
     from coursekit.training.augmentation import Augmentation
     from coursekit.training.fit import fit_classifier
@@ -167,9 +168,7 @@ def run(args):
 
     def choose_test_size(model, prefix):
         """The candidate test size with the best validation accuracy (ties: the smallest), printed and recorded."""
-        scores = {s: accuracy(float32_copy(builder, model, size=64, test_size=s), x_valid, y_valid)
-                  for s in test_sizes}
-        chosen = max(test_sizes, key=lambda s: (scores[s], -s))
+        chosen, scores = best_test_size(functools.partial(builder, 64), model, x_valid, y_valid, test_sizes)
         if len(test_sizes) > 1:
             print("validation accuracy with the input enlarged to: " +
                   ", ".join(f"{s} px {a:.4f}" for s, a in scores.items()) + f"; tested at {chosen} px")

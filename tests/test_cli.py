@@ -259,8 +259,15 @@ def test_imagenette_task_runs_end_to_end_on_a_tiny_tree(tmp_path):
     assert set(metrics["noise_test_accuracy"]) == {"0.05", "0.01", "0.005"}
     assert 0 <= metrics["test_accuracy"] <= 1 and 0 <= metrics["augmented_test_accuracy"] <= 1
     assert (tmp_path / "out" / "progress_augmented.png").is_file()
+    for prefix in ("", "augmented_"):  # each network tested at the size its validation accuracy was best at
+        scores = metrics[prefix + "val_accuracy_by_test_size"]
+        assert set(scores) == {"64", "72", "80"}
+        assert metrics[prefix + "test_size"] == min(int(s) for s, a in scores.items() if a == max(scores.values()))
+    assert "validation accuracy with the input enlarged to: 64 px" in done.stdout
     missing = _run(["imagenette", "--data", str(tmp_path / "none"), "--no-download"], tmp_path)
     assert missing.returncode != 0 and "imagenette2-160" in missing.stderr
+    cnn = _run(["imagenette", "--data", str(data), "--arch", "cnn", "--test-size", "72", "--no-download"], tmp_path)
+    assert cnn.returncode != 0 and "--test-size are for --arch resnet" in cnn.stderr
 
 
 @pytest.mark.slow
@@ -270,11 +277,16 @@ def test_imagenette_recipe_run_trains_only_with_augmentation_and_resumes_its_set
     data = write_imagenette(tmp_path / "imagenette", n=10)
     args = ["imagenette", "--data", str(data), "--augmented-epochs", "2", "--widths", "4", "8", "--out", "out",
             "--no-download", "--augmented-only", "--cosine", "--learning-rate", "1e-3", "--weight-decay", "0.05",
-            "--label-smoothing", "0.1", "--backup-dir", "backup"]
+            "--label-smoothing", "0.1", "--backup-dir", "backup", "--test-size", "72"]
     done = _run(args, tmp_path, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "AdamW 0.001, 1-epoch warm-up, cosine decay, weight decay 0.05, label smoothing 0.1" in done.stdout
+    assert ("AdamW 0.001, 1-epoch warm-up, cosine decay, weight decay 0.05, label smoothing 0.1, the first 1 epoch "
+            "at 48 px" in done.stdout)
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert metrics["augmented_test_size"] == 72 and set(metrics["augmented_val_accuracy_by_test_size"]) == {"72"}
+    import keras
+    saved = keras.models.load_model(tmp_path / "out" / "imagenette_augmented.h5", compile=False)
+    assert saved.input.shape[1:] == (64, 64, 3) and saved.get_layer("test_resize").get_config()["height"] == 72
     assert "test_accuracy" not in metrics and len(metrics["augmented_val_accuracy_curve"]) == 2
     assert set(metrics["noise_test_accuracy"]) == {"0.05", "0.01", "0.005"}
     assert not (tmp_path / "out" / "progress.png").exists()
@@ -288,7 +300,7 @@ def test_imagenette_recipe_options_become_the_training_config():
 
     seed_like = Namespace(learning_rate=1e-3, schedule="constant", warmup_epochs=0.0, weight_decay=0.0,
                           label_smoothing=0.0, epochs=10, augmented_epochs=20, batch_size=64, patience=8, seed=0,
-                          zoom=[-0.3, 0.1])
+                          zoom=[-0.3, 0.1], arch="resnet", low_res_epochs=None, low_res_size=48)
     config = recipe_config(seed_like, augment=False)
     assert (config.optimizer, config.schedule, config.weight_decay, config.label_smoothing) == ("adam", "constant",
                                                                                                 0.0, 0.0)
@@ -301,6 +313,12 @@ def test_imagenette_recipe_options_become_the_training_config():
     assert config.augmentation == Augmentation(zoom=(-0.3, 0.1))  # random crops, beyond the template's zoom
     assert (config.epochs, config.warmup_epochs) == (20, 1.0)
     assert config.patience == 20  # no early stop by default, but the best validation epoch's weights are kept
+    assert config.progressive_resizing == (48, 8)  # 40% of the augmented run's 20 epochs at 48 px
+    assert recipe_config(recipe, augment=False).progressive_resizing is None  # the run without augmentation: 64 px
+    assert recipe_config(Namespace(**{**vars(recipe), "low_res_epochs": 0}), augment=True).progressive_resizing is None
+    assert recipe_config(Namespace(**{**vars(recipe), "arch": "cnn"}), augment=True).progressive_resizing is None
+    custom = recipe_config(Namespace(**{**vars(recipe), "low_res_epochs": 5, "low_res_size": 32}), augment=True)
+    assert custom.progressive_resizing == (32, 5)
     short = recipe_config(Namespace(**{**vars(recipe), "augmented_epochs": 1}), augment=True)
     assert short.warmup_epochs == 0.0  # a run shorter than its warm-up skips it
 
@@ -309,7 +327,7 @@ def test_imagenette_epochs_given_alone_bound_both_runs():
     """``--epochs 2`` is a two-epoch look at each run; ``--augmented-epochs`` still wins for its run."""
     import argparse
 
-    from assignment.imagenette import AUGMENTED_EPOCHS, PLAIN_EPOCHS, add_arguments, run_epochs
+    from assignment.imagenette import AUGMENTED_EPOCHS, PLAIN_EPOCHS, add_arguments, low_res_epochs, run_epochs
 
     parser = argparse.ArgumentParser()
     add_arguments(parser)
@@ -318,10 +336,13 @@ def test_imagenette_epochs_given_alone_bound_both_runs():
         args = parser.parse_args(list(argv))
         return run_epochs(args, augment=False), run_epochs(args, augment=True)
 
-    assert epochs() == (PLAIN_EPOCHS, AUGMENTED_EPOCHS) == (18, 45)
+    assert epochs() == (PLAIN_EPOCHS, AUGMENTED_EPOCHS) == (18, 50)
     assert epochs("--epochs", "2") == (2, 2)
     assert epochs("--epochs", "2", "--augmented-epochs", "5") == (2, 5)
     assert epochs("--augmented-epochs", "5") == (18, 5)
+    two = parser.parse_args(["--epochs", "2"])
+    assert low_res_epochs(two, True, 2) == 1  # the quick look has one epoch at each size
+    assert low_res_epochs(two, True, 1) == 0  # a one-epoch run trains at 64 px
 
 
 def test_imagenette_refuses_a_zoom_range_it_cannot_draw_from(tmp_path):

@@ -81,7 +81,7 @@ def test_the_h5_files_load_with_plain_keras_and_reproduce_the_printed_accuracy_f
 
     data = write_imagenette(tmp_path / "imagenette", n=12)
     args = [sys.executable, "-m", "assignment", "imagenette", "--data", str(data), "--widths", "4", "8",
-            "--epochs", "4", "--augmented-epochs", "2", "--out", "out", "--no-download"]
+            "--epochs", "4", "--augmented-epochs", "2", "--out", "out", "--no-download", "--test-size", "80"]
     done = subprocess.run(args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
@@ -102,3 +102,4 @@ def test_the_h5_files_load_with_plain_keras_and_reproduce_the_printed_accuracy_f
     assert "test accuracy " in done.stdout and "the .h5 file on raw test pixels" in done.stdout
     assert "with flip test-time augmentation" in done.stdout
     assert metrics["machine"]["dtype_policy"] in ("float32", "mixed_bfloat16")
+    assert metrics["test_size"] == metrics["augmented_test_size"] == 80  # a Resizing layer in each file

@@ -67,3 +67,26 @@ def test_imagenette_resnet_norm_choices_and_a_clear_error():
     assert plain.get_layer("stem_conv").use_bias
     with pytest.raises(ValueError, match="norm must be one of group, layer, none, got 'batch'"):
         imagenette_resnet(32, (8, 16), norm="batch")
+
+
+def test_imagenette_resnet_takes_any_size_and_a_test_size_enlarges_its_input_first():
+    """``size=None`` trains on any image size (progressive resizing); ``test_size`` adds a weightless bilinear
+    ``Resizing``, so the same weights give the any-size network's output on the enlarged image."""
+    import tensorflow as tf
+
+    from coursekit.nets.pixel_models import float32_copy, pixel_model
+    from coursekit.nets.small_nets import imagenette_resnet
+
+    keras.utils.set_random_seed(0)
+    anywhere = imagenette_resnet(None, (8, 16))
+    for layer in anywhere.layers:  # give the zero-scale norms a scale, so every block matters
+        if isinstance(layer, keras.layers.GroupNormalization):
+            layer.gamma.assign(np.ones(layer.gamma.shape, np.float32))
+    x = np.random.default_rng(1).uniform(0, 1, (2, 32, 32, 3)).astype(np.float32)
+    assert anywhere(x[:, :16, :16]).shape == (2, 10)
+    tested = float32_copy(imagenette_resnet, anywhere, size=32, widths=(8, 16), test_size=48)
+    assert tested.input.shape[1:] == (32, 32, 3) and tested.get_layer("test_resize").weights == []
+    np.testing.assert_allclose(tested(x), anywhere(tf.image.resize(x, (48, 48))), rtol=1e-4, atol=1e-5)
+    pixels = pixel_model(lambda **kw: imagenette_resnet(32, (8, 16), test_size=48, **kw), anywhere)
+    np.testing.assert_allclose(pixels(x * 255), tested(x), rtol=1e-4, atol=1e-5)
+    assert "test_resize" not in [layer.name for layer in imagenette_resnet(32, (8, 16), test_size=32).layers]

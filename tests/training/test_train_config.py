@@ -26,6 +26,10 @@ from tests.conftest import make_blobs_images
     (dict(jit_compile="maybe"), "jit_compile must be"),
     (dict(warmup_epochs=1), "warmup_epochs needs schedule='cosine'"),
     (dict(warmup_epochs=10, schedule="cosine", epochs=10), r"must be below epochs \(10\)"),
+    (dict(progressive_resizing=(48, 10), epochs=10), r"progressive_resizing must be \(size, epochs\) .* < 10"),
+    (dict(progressive_resizing=(4, 2)), r"size >= 8 .*got \(4, 2\)"),
+    (dict(progressive_resizing=48), "progressive_resizing must be"),
+    (dict(progressive_resizing=(48.0, 2)), "progressive_resizing must be"),
 ])
 def test_each_bad_setting_is_named(changes, match):
     with pytest.raises(ValueError, match=match):
@@ -81,3 +85,14 @@ def test_fit_decays_the_rate_over_all_its_steps_and_smooths_the_labels():
     assert float(trainer.optimizer.learning_rate) == pytest.approx(0.0, abs=1e-9)  # the cosine's end
     assert trainer.loss.get_config()["label_smoothing"] == 0.2
     assert np.isfinite(history.history["loss"]).all()
+
+
+def test_progressive_resizing_is_kept_as_a_pair_and_reaches_the_trainer():
+    assert TrainConfig(num_classes=3, progressive_resizing=[8, 2]).progressive_resizing == (8, 2)
+    x, y = make_blobs_images(n_per_class=14, num_classes=3, size=16)
+    inputs = keras.Input((None, None, 3))
+    net = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(inputs)))
+    config = TrainConfig(num_classes=3, batch_size=16, epochs=3, progressive_resizing=(8, 2), verbose=False)
+    history = fit_classifier(net, (x, y), (x[:10], y[:10]), config)
+    assert history.trainer.low_res == (8, 2 * 3)  # 2 epochs of ceil(42 / 16) = 3 steps
+    assert history.trainer.optimizer.iterations.numpy() == 9

@@ -231,3 +231,25 @@ def test_output_kind_reaches_logits_of_a_network_whose_softmax_is_hidden():
                              TrainConfig(num_classes=3)).logits_net is hidden  # no softmax found: taken as logits
     trainer = ClassifierTrainer(hidden, TrainConfig(num_classes=3, output_kind="probabilities"))
     np.testing.assert_allclose(trainer(x), np.log(hidden(x)), rtol=1e-5, atol=1e-6)
+
+
+def test_progressive_resizing_shrinks_the_batches_of_the_first_steps_only():
+    """``low_res = (size, steps)``: the augmented batch is resized to size x size while the optimizer has taken
+    fewer than ``steps`` steps, and passed on as it is from then on (a resumed run's counter says where it is)."""
+    inputs = keras.Input((None, None, 3))
+    net = keras.Model(inputs, keras.layers.Dense(3)(keras.layers.GlobalAveragePooling2D()(inputs)))
+    trainer = ClassifierTrainer(net, TrainConfig(num_classes=3))
+    trainer.compile(optimizer=keras.optimizers.SGD(LR), loss=CE)
+    trainer.low_res = (2, 5)
+    x, y = _batch()
+    shapes = {}
+    for step in (0, 4, 5, 9):
+        trainer.optimizer.iterations.assign(step)
+        x_out, _, _ = trainer.prepare_batch(x, y)
+        shapes[step] = tuple(x_out.shape)
+    assert shapes == {0: (8, 2, 2, 3), 4: (8, 2, 2, 3), 5: (8, 4, 4, 3), 9: (8, 4, 4, 3)}
+    trainer.optimizer.iterations.assign(9)
+    np.testing.assert_array_equal(trainer.prepare_batch(x, y)[0], x)  # full size: untouched
+    trainer.optimizer.iterations.assign(0)
+    small = trainer.prepare_batch(x, y)[0]  # antialiased, so a shrunk batch is a smaller view, not an aliased one
+    np.testing.assert_allclose(small, tf.image.resize(x, (2, 2), antialias=True), atol=1e-6)
