@@ -149,7 +149,6 @@ def run(args):
         if args.low_res_epochs or args.test_size != "auto":
             raise SystemExit("error: --low-res-epochs and --test-size are for --arch resnet")
         builder = functools.partial(imagenette_cnn, widths=widths)
-        test_sizes = dict.fromkeys((True, False), (64,))
 
     def build(size=64):
         """The network to train: ``size=None`` takes any image size (progressive resizing)."""
@@ -194,10 +193,10 @@ def run(args):
             print(f"resuming from {backup}: {done} of {config.epochs} epochs done")
         history = fit_classifier(model, (x_train, y_train), (x_valid, y_valid), config, strategy=strategy,
                                  backup_dir=backup)
+        final = functools.partial(builder, 64)
         if args.arch == "resnet":
-            final = functools.partial(builder, 64, test_size=choose_test_size(model, prefix, test_sizes[bool(config.augment)]))
-        else:
-            final = functools.partial(builder, 64)
+            sizes = test_sizes[bool(config.augment)]
+            final = functools.partial(final, test_size=choose_test_size(model, prefix, sizes))
         unit = float32_copy(final, model)
         # the cnn design has no Rescaling option: its file takes [0, 1] inputs
         exported = pixel_model(final, model) if args.arch == "resnet" else unit
